@@ -1,0 +1,135 @@
+"""The simulator's configuration: workspaces, their keys and options, from YAML or JSON.
+
+A file that doesn't match the schema below is refused with a message naming the place.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from simulator.access import ApiKey, Scope, Workspace
+
+DEFAULT_CONFIG: dict[str, Any] = {
+    "workspaces": {
+        "acme": {
+            "onboarded": True,
+            "keys": {"sim-manage-acme": "management", "sim-view-acme": "view"},
+        },
+        "globex": {"onboarded": True, "keys": {"sim-manage-globex": "management"}},
+        "initech": {"onboarded": False, "keys": {"sim-manage-initech": "management"}},
+    },
+}
+
+CONFIG_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["workspaces"],
+    "additionalProperties": False,
+    "properties": {
+        "workspaces": {
+            "type": "object",
+            "minProperties": 1,
+            "propertyNames": {"minLength": 1},
+            "additionalProperties": {
+                "type": "object",
+                "required": ["keys"],
+                "additionalProperties": False,
+                "properties": {
+                    "onboarded": {"type": "boolean"},
+                    "public_key": {"type": "string", "minLength": 1},
+                    "keys": {
+                        "type": "object",
+                        "minProperties": 1,
+                        "propertyNames": {"minLength": 1, "pattern": "^\\S+$"},
+                        "additionalProperties": {"enum": [s.value for s in Scope]},
+                    },
+                },
+            },
+        },
+        "strict_fields": {"type": "boolean"},
+        "max_body_bytes": {"type": "integer", "minimum": 1},
+        "id_seed": {"type": "integer"},
+    },
+}
+
+
+class ConfigError(ValueError):
+    """A configuration that can't be used; the message names the problem and its place."""
+
+
+@dataclass(frozen=True)
+class Config:
+    workspaces: tuple[Workspace, ...]
+    keys: tuple[ApiKey, ...]
+    strict_fields: bool = False  # EXTRA-FIELDS: opt in to refusing unknown body fields
+    max_body_bytes: int = 1024 * 1024
+    id_seed: int | None = None
+    source: str = field(default="built-in defaults", compare=False)
+
+
+def config_from_mapping(data: Any, source: str = "built-in defaults") -> Config:
+    errors = sorted(
+        jsonschema.Draft202012Validator(CONFIG_SCHEMA).iter_errors(data),
+        key=lambda e: list(e.absolute_path),
+    )
+    if errors:
+        first = errors[0]
+        where = ".".join(str(p) for p in first.absolute_path) or "(top level)"
+        raise ConfigError(f"{source}: {where}: {first.message}")
+    workspaces, keys, owner = [], [], {}
+    for name, spec in data["workspaces"].items():
+        workspace = Workspace(name, spec.get("onboarded", True), spec.get("public_key"))
+        workspaces.append(workspace)
+        for key, scope in spec["keys"].items():
+            if key in owner:
+                raise ConfigError(
+                    f"{source}: workspaces.{name}.keys: key {key!r} is already a key of "
+                    f"workspace {owner[key]!r}; a key belongs to one workspace."
+                )
+            owner[key] = name
+            keys.append(ApiKey(key, workspace, Scope(scope)))
+    return Config(
+        workspaces=tuple(workspaces),
+        keys=tuple(keys),
+        strict_fields=data.get("strict_fields", False),
+        max_body_bytes=data.get("max_body_bytes", 1024 * 1024),
+        id_seed=data.get("id_seed"),
+        source=source,
+    )
+
+
+def load_config(path: str | Path) -> Config:
+    """Reads a YAML or JSON configuration file (JSON is YAML, so one parser reads both)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: can't be read: {error}") from error
+    try:
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as error:
+        raise ConfigError(f"{path}: isn't valid {_format(path)}: {error}") from error
+    return config_from_mapping(data, source=str(path))
+
+
+def default_config() -> Config:
+    return config_from_mapping(DEFAULT_CONFIG)
+
+
+def _format(path: Path) -> str:
+    return "JSON" if path.suffix == ".json" else "YAML"
+
+
+def describe(config: Config) -> Mapping[str, list[tuple[str, str]]]:
+    """Workspace name → [(key, role)], for the start-up banner."""
+    roles: dict[str, list[tuple[str, str]]] = {w.name: [] for w in config.workspaces}
+    for key in config.keys:
+        note = "" if key.workspace.onboarded else ", workspace not onboarded"
+        roles[key.workspace.name].append((key.key, f"{key.scope.value}{note}"))
+    return roles

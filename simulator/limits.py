@@ -1,0 +1,81 @@
+"""Effective limits and the cascading ceiling: the inheritance rules of a hierarchy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from simulator.model import CASCADING, LIMIT_KINDS, RATE, Group, Limit, ModelConfig
+
+
+@dataclass(frozen=True, slots=True)
+class EffectiveLimit:
+    type: str
+    unit: str
+    threshold: int
+    source_group: str
+
+
+@dataclass(frozen=True, slots=True)
+class EffectiveModel:
+    slug: str
+    rate_limits: tuple[EffectiveLimit, ...]
+    usage_limits: tuple[EffectiveLimit, ...]
+
+
+def effective_models(group: Group) -> list[EffectiveModel]:
+    """The limits the runtime enforces on `group`, one entry per slug of its own models.
+
+    EFFECTIVE-SLUGS: exactly the group's own slugs. EFFECTIVE-ROOT follows from both modes.
+    """
+    chain = list(group.lineage())
+    resolve = _cascading if group.mode == CASCADING else _independent
+    return [
+        EffectiveModel(m.slug, *(resolve(chain, m.slug, kind) for kind in LIMIT_KINDS))
+        for m in group.models
+    ]
+
+
+def _declared(chain: list[Group], slug: str, kind: str) -> Iterable[tuple[Group, Limit]]:
+    """Every (declaring group, limit) for `slug` along the chain, closest group first."""
+    for group in chain:
+        config = group.model(slug)
+        if config is not None:
+            for limit in config.limits(kind):
+                yield group, limit
+
+
+def _independent(chain: list[Group], slug: str, kind: str) -> tuple[EffectiveLimit, ...]:
+    # EFFECTIVE-INDEPENDENT: each (type, unit) resolves to the closest declaring group.
+    resolved: dict[tuple[str, str], EffectiveLimit] = {}
+    for group, limit in _declared(chain, slug, kind):
+        resolved.setdefault(limit.key, _anchored(limit, group))
+    return tuple(resolved.values())
+
+
+def _cascading(chain: list[Group], slug: str, kind: str) -> tuple[EffectiveLimit, ...]:
+    # EFFECTIVE-CASCADING: the group's own limits and every ancestor's, each anchored where declared.
+    return tuple(_anchored(limit, group) for group, limit in _declared(chain, slug, kind))
+
+
+def _anchored(limit: Limit, group: Group) -> EffectiveLimit:
+    return EffectiveLimit(limit.type, limit.unit, limit.threshold, group.id)
+
+
+def exceeds(upper: Iterable[ModelConfig], lower: Iterable[ModelConfig]) -> bool:
+    """True when some limit in `lower` is above `upper`'s for the same (slug, type, unit).
+
+    CASCADE-CEILING: equal is allowed; tuples `upper` doesn't declare impose nothing.
+    """
+    ceilings = {
+        (m.slug, kind == RATE, limit.key): limit.threshold
+        for m in upper
+        for kind in LIMIT_KINDS
+        for limit in m.limits(kind)
+    }
+    return any(
+        limit.threshold > ceilings.get((m.slug, kind == RATE, limit.key), limit.threshold)
+        for m in lower
+        for kind in LIMIT_KINDS
+        for limit in m.limits(kind)
+    )

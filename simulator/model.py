@@ -1,0 +1,139 @@
+"""The domain's values: limits, model configurations, groups, and the parsing of a create request.
+
+Pure Python: nothing here knows of HTTP. Payloads reach `new_group_from_json` already
+validated against openapi.yaml, so only the rules a schema can't express are checked here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from simulator.errors import DuplicateRateLimitType, DuplicateSlug, DuplicateUsageLimit
+
+INDEPENDENT = "INDEPENDENT"
+CASCADING = "CASCADING"
+RATE = "rate_limits"
+USAGE = "usage_limits"
+LIMIT_KINDS = (RATE, USAGE)
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    type: str
+    unit: str
+    threshold: int
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.type, self.unit)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelConfig:
+    slug: str
+    rate_limits: tuple[Limit, ...] = ()
+    usage_limits: tuple[Limit, ...] = ()
+
+    def limits(self, kind: str) -> tuple[Limit, ...]:
+        return self.rate_limits if kind == RATE else self.usage_limits
+
+
+@dataclass(frozen=True, slots=True)
+class NewGroup:
+    """A validated create request."""
+
+    external_entity_id: str
+    name: str | None
+    models: tuple[ModelConfig, ...]
+    mode: str
+    parent_id: str | None
+
+
+@dataclass(slots=True, eq=False)
+class Group:
+    id: str
+    workspace: str
+    external_entity_id: str
+    name: str | None
+    models: tuple[ModelConfig, ...]
+    mode: str
+    parent: Group | None
+    created_at: str
+    depth: int = 1
+    children: list[Group] = field(default_factory=list)
+
+    def model(self, slug: str) -> ModelConfig | None:
+        return next((m for m in self.models if m.slug == slug), None)
+
+    def lineage(self) -> Iterator[Group]:
+        """This group, then its parent, and so on up to the root."""
+        group: Group | None = self
+        while group is not None:
+            yield group
+            group = group.parent
+
+    def subtree(self) -> Iterator[Group]:
+        """This group and every descendant, parents before children."""
+        yield self
+        for child in self.children:
+            yield from child.subtree()
+
+
+def new_group_from_json(body: Mapping[str, Any]) -> NewGroup:
+    """Builds a NewGroup from a schema-valid create body (RESP-ECHO: limit lists default to [])."""
+    metadata, hierarchy = body["metadata"], body["hierarchy"]
+    return NewGroup(
+        external_entity_id=metadata["external_entity_id"],
+        name=metadata.get("name"),  # NAME-NULL: null and omitted are the same
+        models=models_from_json(body["models"]),
+        mode=hierarchy["limit_enforcement"],
+        parent_id=hierarchy["parent_group_id"],
+    )
+
+
+def models_from_json(models: Iterable[Mapping[str, Any]]) -> tuple[ModelConfig, ...]:
+    configs = tuple(_model_from_json(m) for m in models)
+    _refuse_duplicate_slugs(configs)
+    return configs
+
+
+def _model_from_json(model: Mapping[str, Any]) -> ModelConfig:
+    config = ModelConfig(
+        slug=model["slug"],
+        rate_limits=_limits(model.get("rate_limits") or ()),
+        usage_limits=_limits(model.get("usage_limits") or ()),
+    )
+    _refuse_duplicate_limits(config)
+    return config
+
+
+def _limits(entries: Iterable[Mapping[str, Any]]) -> tuple[Limit, ...]:
+    # int(): a schema-valid integer may arrive as 1.0; it is stored and echoed as 1.
+    return tuple(Limit(e["type"], e["unit"], int(e["threshold"])) for e in entries)
+
+
+def _refuse_duplicate_slugs(configs: tuple[ModelConfig, ...]) -> None:
+    seen: set[str] = set()
+    for config in configs:
+        if config.slug in seen:  # SLUG-UNIQUE
+            raise DuplicateSlug(f"Model slug {config.slug!r} is listed more than once.")
+        seen.add(config.slug)
+
+
+def _refuse_duplicate_limits(config: ModelConfig) -> None:
+    rate_types = [limit.type for limit in config.rate_limits]
+    for kind in set(rate_types):
+        if rate_types.count(kind) > 1:  # RATE-ONE-PER-TYPE: TOKEN/SECOND + TOKEN/MINUTE too
+            raise DuplicateRateLimitType(
+                f"Model {config.slug!r} has more than one {kind} rate limit; "
+                "at most one rate limit per type per slug is allowed."
+            )
+    usage_keys = [limit.key for limit in config.usage_limits]
+    for key in set(usage_keys):
+        if usage_keys.count(key) > 1:  # USAGE-ONE-PER-TYPE-UNIT
+            raise DuplicateUsageLimit(
+                f"Model {config.slug!r} has more than one {key[0]}/{key[1]} usage limit; "
+                "at most one usage limit per (type, unit) per slug is allowed."
+            )

@@ -1,0 +1,124 @@
+"""openapi.yaml, loaded once: request validators per operation and the rule catalogue.
+
+Request validation, enums and length limits come from the spec, never from copied constants.
+A refused payload names the `x-rule` of the schema node that refused it.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from simulator.errors import InvalidPayload
+
+SPEC_PATH = Path(__file__).with_name("openapi.yaml")
+_BASE = "urn:frontier-gateway:openapi"
+HTTP_METHODS = ("get", "put", "post", "delete", "patch")
+
+
+@cache
+def load_spec() -> dict[str, Any]:
+    with SPEC_PATH.open(encoding="utf-8") as handle:
+        spec: dict[str, Any] = yaml.safe_load(handle)
+    return spec
+
+
+def rule_catalogue() -> Mapping[str, Mapping[str, Any]]:
+    catalogue: Mapping[str, Mapping[str, Any]] = load_spec()["x-rules"]
+    return catalogue
+
+
+@dataclass(frozen=True)
+class Operation:
+    operation_id: str
+    method: str
+    path: str
+    body_schema: Mapping[str, Any] | None
+
+
+def operations(spec: Mapping[str, Any] | None = None) -> Iterator[Operation]:
+    spec = spec or load_spec()
+    for path, item in spec["paths"].items():
+        for method in HTTP_METHODS:
+            if method in item:
+                op = item[method]
+                body = op.get("requestBody", {}).get("content", {}).get("application/json")
+                yield Operation(op["operationId"], method.upper(), path, (body or {}).get("schema"))
+
+
+class BodyValidator:
+    """Validates one operation's request body; built once per operation at app creation."""
+
+    def __init__(self, spec: Mapping[str, Any], schema: Mapping[str, Any], strict: bool) -> None:
+        if strict:  # EXTRA-FIELDS, opt-in: every object schema refuses unknown properties
+            spec = _closed(copy.deepcopy(dict(spec)))
+        self._spec = spec
+        registry: Registry[Any] = Registry().with_resource(
+            _BASE, Resource.from_contents(spec, default_specification=DRAFT202012)
+        )
+        self._root = {"$ref": _BASE + str(schema["$ref"])}
+        self._validator = Draft202012Validator(self._root, registry=registry)
+
+    def validate(self, body: Any) -> None:
+        if self._validator.is_valid(body):
+            return
+        error = best_match(self._validator.iter_errors(body))
+        where = ".".join(str(p) for p in error.absolute_path) or "body"
+        rule = self._rule_of(error)
+        raise InvalidPayload(f"{where}: {_describe(error)} ({rule})", rule=rule)
+
+    def _rule_of(self, error: ValidationError) -> str:
+        """The last `x-rule` met walking the schema down to the keyword that failed.
+
+        jsonschema leaves `$ref` hops out of the path, so a step the node lacks is looked
+        up behind the node's `$ref`.
+        """
+        node: Any = self._root
+        rule = "PAYLOAD-JSON"
+        for step in error.absolute_schema_path:
+            while isinstance(node, Mapping) and step not in node and "$ref" in node:
+                node = self._resolve(node["$ref"])
+                rule = node.get("x-rule", rule)
+            node = node[step]
+            if isinstance(node, Mapping):
+                rule = node.get("x-rule", rule)
+        if error.validator == "required":  # the missing property's own rule, if it has one
+            missing = next(p for p in error.validator_value if p not in error.instance)
+            rule = error.schema.get("properties", {}).get(missing, {}).get("x-rule", rule)
+        return str(rule)
+
+    def _resolve(self, ref: str) -> Any:
+        node: Any = self._spec
+        for part in ref.removeprefix(_BASE).lstrip("#/").split("/"):
+            node = node[part]
+        return node
+
+
+def _describe(error: ValidationError) -> str:
+    if error.validator in ("maxLength", "minLength"):
+        bound = "at most" if error.validator == "maxLength" else "at least"
+        return f"is {len(error.instance)} characters long; it must be {bound} {error.validator_value}"
+    message = error.message.splitlines()[0]
+    return message if len(message) <= 200 else message[:197] + "..."
+
+
+def _closed(node: Any) -> Any:
+    if isinstance(node, dict):
+        if node.get("type") == "object" and "properties" in node:
+            node.setdefault("additionalProperties", False)
+        for value in node.values():
+            _closed(value)
+    elif isinstance(node, list):
+        for value in node:
+            _closed(value)
+    return node
