@@ -1,0 +1,123 @@
+"""`frontier-sim`: serve the simulator on granian, a multi-threaded production WSGI server.
+
+One worker process holds the one in-memory store; its request threads share it under
+the store's lock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import socket
+import sys
+from collections.abc import Sequence
+from functools import partial
+from typing import Any
+
+from simulator.config import Config, ConfigError, default_config, describe, load_config
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="frontier-sim",
+        description="Serve an in-memory Frontier Gateway with its default workspaces and keys.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=8080, help="port; 0 picks a free one (default: %(default)s)")
+    parser.add_argument("--config", metavar="FILE", help="YAML or JSON file of workspaces and keys")
+    parser.add_argument("--threads", type=int, default=8, help="request threads (default: %(default)s)")
+    parser.add_argument(
+        "--strict-fields",
+        action="store_true",
+        help="refuse unknown request fields instead of ignoring them (rule EXTRA-FIELDS)",
+    )
+    parser.add_argument(
+        "--max-body-bytes", type=int, metavar="N", help="largest request body accepted (default: 1 MiB)"
+    )
+    return parser
+
+
+def resolve_config(args: argparse.Namespace) -> Config:
+    config = load_config(args.config) if args.config else default_config()
+    overrides: dict[str, Any] = {}
+    if args.strict_fields:
+        overrides["strict_fields"] = True
+    if args.max_body_bytes is not None:
+        if args.max_body_bytes < 1:
+            raise ConfigError("--max-body-bytes must be at least 1")
+        overrides["max_body_bytes"] = args.max_body_bytes
+    if not overrides:
+        return config
+    return Config(**{**config.__dict__, **overrides})
+
+
+def banner(config: Config, url: str) -> str:
+    lines = [f"Frontier Gateway simulator listening on {url}", f"Workspaces ({config.source}):"]
+    for workspace, keys in describe(config).items():
+        lines.append(f"  {workspace}")
+        lines.extend(f"    {key:<28} {role}" for key, role in keys)
+    lines.append("Try: curl -H 'Authorization: Api-Key <key>' " + url + "/v1/gateway/groups/<id>")
+    lines.append("Press Ctrl-C to stop.")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        config = resolve_config(args)
+    except ConfigError as error:
+        print(f"frontier-sim: invalid configuration: {error}", file=sys.stderr)
+        return 2
+    port = args.port or _free_port(args.host)
+    if _binds_beyond_loopback(args.host):
+        print(
+            f"frontier-sim: WARNING: bound to {args.host}, reachable from other machines; "
+            "its keys are public defaults.",
+            file=sys.stderr,
+        )
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    print(banner(config, f"http://{host}:{port}"), flush=True)
+    serve(config, args.host, port, args.threads)
+    print("frontier-sim: stopped.", flush=True)
+    return 0
+
+
+def serve(config: Config, host: str, port: int, threads: int) -> None:
+    from granian import Granian  # imported here: `--help` and config errors stay instant
+    from granian.constants import Interfaces
+
+    server = Granian(
+        "simulator.app:create_app",
+        address=host,
+        port=port,
+        interface=Interfaces.WSGI,
+        workers=1,  # one process, one store
+        blocking_threads=max(1, threads),
+        log_enabled=False,  # no access log: an Authorization header is never written anywhere
+    )
+    server.serve(target_loader=partial(_load_app, config), wrap_loader=False)
+
+
+def _load_app(config: Config) -> Any:
+    from simulator.app import create_app
+
+    return create_app(config)
+
+
+def _free_port(host: str) -> int:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _binds_beyond_loopback(host: str) -> bool:
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host != "localhost"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
