@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from simulator.errors import (
     ManagementScopeRequired,
@@ -14,7 +14,7 @@ from simulator.errors import (
 )
 
 
-class Scope(str, Enum):
+class Scope(StrEnum):
     MANAGEMENT = "management"
     VIEW = "view"
 
@@ -23,7 +23,8 @@ class Scope(str, Enum):
 class Workspace:
     name: str
     onboarded: bool = True
-    public_key: str | None = None  # base64 Ed25519 key for registering caller-made keys
+    public_key: str | None = None  # Ed25519, for registering caller-made keys
+    org_prefixes: tuple[str, ...] = ()  # the slug prefixes its endpoints may use
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,22 +16,36 @@ from werkzeug.exceptions import HTTPException
 
 from simulator.access import ApiKey, KeyRing, Scope, authorize
 from simulator.config import Config, default_config
+from simulator.endpoints import EndpointBook
 from simulator.errors import (
     ChildExceedsAncestorLimit,
     DuplicateExternalEntityId,
+    EndpointInOtherWorkspace,
+    EndpointNotFound,
     GatewayError,
     GroupInOtherWorkspace,
     GroupNotFound,
     HierarchyTooDeep,
     InvalidPayload,
+    KeyNotFound,
+    LimitOutOfRange,
     ManagementScopeRequired,
     ModeMismatch,
     ParentNotFound,
     Unauthenticated,
     WorkspaceNotOnboarded,
 )
-from simulator.model import new_group_from_json
-from simulator.serialize import deleted_json, group_json
+from simulator.keys import check_registered_key, verify_signature
+from simulator.model import group_update_from_json, new_group_from_json
+from simulator.pagination import DEFAULT_LIMIT, decode_cursor, encode_cursor
+from simulator.serialize import (
+    deleted_json,
+    endpoint_json,
+    group_json,
+    key_json,
+    page_json,
+    usage_json,
+)
 from simulator.spec import BodyValidator, load_spec, operations
 from simulator.store import IdGenerator, Store
 
@@ -48,8 +62,13 @@ ERROR_STATUS: dict[type[GatewayError], int] = {
     DuplicateExternalEntityId: 400,
     ParentNotFound: 404,
     GroupNotFound: 404,
+    KeyNotFound: 404,
+    EndpointNotFound: 404,
+    EndpointInOtherWorkspace: 403,
 }
 RULE_HEADER = "X-Frontier-Rule"  # names the contract rule behind every simulator error
+SIGNATURE_HEADER = "X-Baseten-Signature"
+MAX_LIMIT = 1000
 EXTENSION = "frontier_gateway"
 _JSON_TYPES = ("application/json",)
 
@@ -60,6 +79,7 @@ class Gateway:
 
     config: Config
     store: Store
+    endpoints: EndpointBook
     keyring: KeyRing
     validators: dict[str, BodyValidator]
 
@@ -69,9 +89,11 @@ def create_app(config: Config | None = None, *, store: Store | None = None) -> F
     spec = load_spec()
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
+    store = store or Store(new_id=IdGenerator(config.id_seed))
     app.extensions[EXTENSION] = Gateway(
         config=config,
-        store=store or Store(new_id=IdGenerator(config.id_seed)),
+        store=store,
+        endpoints=EndpointBook(store.clock, store.new_id),
         keyring=KeyRing(config.keys),
         validators={
             op.operation_id: BodyValidator(spec, op.body_schema, config.strict_fields)
@@ -105,7 +127,7 @@ def json_body(operation_id: str) -> Any:
     """The request body, parsed and validated against the operation's schema (PAYLOAD-JSON)."""
     if request.mimetype not in _JSON_TYPES and not request.mimetype.endswith("+json"):
         raise InvalidPayload("Content-Type must be application/json.")
-    raw = request.get_data(cache=False)
+    raw = request.get_data()  # cached: register-key verifies a signature over these bytes
     if not raw.strip():
         raise InvalidPayload("The request body is empty; send a JSON object.")
     try:
@@ -130,6 +152,18 @@ def create_group() -> Response:
         return json_response(group_json(store.create_group(key.workspace.name, new)))
 
 
+def list_groups() -> Response:
+    key = authorized(Scope.VIEW)  # ACCESS-VIEW: listing needs only view scope
+    after, limit = page_request("groups")
+    extid = request.args.get("external_entity_id")
+    store = gateway().store
+    with store.lock:
+        groups, last = store.list_groups(key.workspace.name, after, limit, extid)
+        return json_response(
+            page_json([group_json(g) for g in groups], next_cursor("groups", last))
+        )
+
+
 def get_group(group_id: str) -> Response:
     key = authorized(Scope.MANAGEMENT)
     store = gateway().store
@@ -137,15 +171,144 @@ def get_group(group_id: str) -> Response:
         return json_response(group_json(store.get_group(key.workspace.name, group_id)))
 
 
+def update_group(group_id: str) -> Response:
+    key = authorized(Scope.MANAGEMENT)
+    update = group_update_from_json(json_body("updateGroup"))
+    store = gateway().store
+    with store.lock:
+        return json_response(group_json(store.update_group(key.workspace.name, group_id, update)))
+
+
 def delete_group(group_id: str) -> Response:
     key = authorized(Scope.MANAGEMENT)
     return json_response(deleted_json(gateway().store.delete_group(key.workspace.name, group_id)))
 
 
+def group_usage(group_id: str) -> Response:
+    key = authorized(Scope.MANAGEMENT)
+    store = gateway().store
+    with store.lock:
+        return json_response(usage_json(store.get_group(key.workspace.name, group_id)))
+
+
+def mint_key(group_id: str) -> Response:
+    key = authorized(Scope.MANAGEMENT)
+    body = json_body("createApiKey") if request.content_length or request.data else {}
+    minted = gateway().store.mint_key(key.workspace.name, group_id, body.get("name"))
+    return json_response({"api_key": minted.plaintext, **key_json(minted.record)})
+
+
+def register_key(group_id: str) -> Response:
+    key = authorized(Scope.MANAGEMENT)
+    body = json_body("registerApiKey")
+    store = gateway().store
+    store.get_group(key.workspace.name, group_id)  # 404/403 before the key's own rules
+    verify_signature(
+        key.workspace.public_key, request.headers.get(SIGNATURE_HEADER), request.get_data()
+    )
+    check_registered_key(body["key"])
+    store.register_key(key.workspace.name, group_id, body["key"], body.get("name"))
+    return json_response({"ok": True})
+
+
+def list_keys(group_id: str) -> Response:
+    key = authorized(Scope.MANAGEMENT)
+    after, limit = page_request("keys")
+    records, last = gateway().store.list_keys(key.workspace.name, group_id, after, limit)
+    return json_response(page_json([key_json(r) for r in records], next_cursor("keys", last)))
+
+
+def get_key(group_id: str, api_key_prefix: str) -> Response:
+    key = authorized(Scope.MANAGEMENT)
+    return json_response(
+        key_json(gateway().store.get_key(key.workspace.name, group_id, api_key_prefix))
+    )
+
+
+def revoke_key(group_id: str, api_key_prefix: str) -> Response:
+    key = authorized(Scope.MANAGEMENT)
+    record = gateway().store.revoke_key(key.workspace.name, group_id, api_key_prefix)
+    return json_response({"prefix": record.prefix})
+
+
+def create_endpoint() -> Response:
+    key = authorized(Scope.MANAGEMENT)
+    body = json_body("createEndpoint")
+    book = gateway().endpoints
+    with book.lock:
+        return json_response(
+            endpoint_json(book.create(key.workspace, body["slug"], body["targets"]))
+        )
+
+
+def list_endpoints() -> Response:
+    key = authorized(Scope.MANAGEMENT)
+    after, limit = page_request("endpoints")
+    book = gateway().endpoints
+    with book.lock:
+        items, last = book.list(key.workspace.name, after, limit)
+        return json_response(
+            page_json([endpoint_json(e) for e in items], next_cursor("endpoints", last))
+        )
+
+
+def get_endpoint(endpoint_id: str) -> Response:
+    key = authorized(Scope.MANAGEMENT)
+    book = gateway().endpoints
+    with book.lock:
+        return json_response(endpoint_json(book.get(key.workspace.name, endpoint_id)))
+
+
+def update_endpoint(endpoint_id: str) -> Response:
+    key = authorized(Scope.MANAGEMENT)
+    body = json_body("updateEndpoint")
+    book = gateway().endpoints
+    with book.lock:
+        return json_response(endpoint_json(book.update(key.workspace, endpoint_id, body)))
+
+
+def delete_endpoint(endpoint_id: str) -> Response:
+    key = authorized(Scope.MANAGEMENT)
+    endpoint = gateway().endpoints.delete(key.workspace.name, endpoint_id)
+    return json_response({"id": endpoint.id, "slug": endpoint.slug})
+
+
+def page_request(kind: str) -> tuple[int, int]:
+    """The (after, limit) of a list call: LIST-LIMIT and LIST-CURSOR."""
+    raw = request.args.get("limit")
+    try:
+        limit = DEFAULT_LIMIT if raw is None else int(raw)
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= MAX_LIMIT:
+        raise LimitOutOfRange(f"limit must be an integer from 1 to {MAX_LIMIT}, not {raw!r}.")
+    return decode_cursor(kind, request.args.get("cursor")), limit
+
+
+def next_cursor(kind: str, last: int | None) -> str | None:
+    return None if last is None else encode_cursor(kind, last)
+
+
+GROUP = "/v1/gateway/groups/<group_id>"
+KEYS = GROUP + "/api_keys"
+ENDPOINTS = "/v1/gateway/endpoints"
 ROUTES: list[tuple[str, Callable[..., Response], list[str]]] = [
     ("/v1/gateway/groups", create_group, ["POST"]),
-    ("/v1/gateway/groups/<group_id>", get_group, ["GET"]),
-    ("/v1/gateway/groups/<group_id>", delete_group, ["DELETE"]),
+    ("/v1/gateway/groups", list_groups, ["GET"]),
+    (GROUP, get_group, ["GET"]),
+    (GROUP, update_group, ["PATCH"]),
+    (GROUP, delete_group, ["DELETE"]),
+    (GROUP + "/usage", group_usage, ["GET"]),
+    (KEYS, mint_key, ["POST"]),
+    (KEYS, list_keys, ["GET"]),
+    (KEYS + "/register", register_key, ["POST"]),
+    (KEYS + "/<api_key_prefix>", get_key, ["GET"]),
+    (KEYS + "/<api_key_prefix>", revoke_key, ["DELETE"]),
+    (ENDPOINTS, create_endpoint, ["POST"]),
+    (ENDPOINTS, list_endpoints, ["GET"]),
+    (ENDPOINTS + "/<endpoint_id>", get_endpoint, ["GET"]),
+    (ENDPOINTS + "/<endpoint_id>", update_endpoint, ["PATCH"]),
+    (ENDPOINTS + "/<endpoint_id>", delete_endpoint, ["DELETE"]),
 ]
 
 

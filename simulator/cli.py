@@ -22,17 +22,26 @@ def build_parser() -> argparse.ArgumentParser:
         prog="frontier-sim",
         description="Serve an in-memory Frontier Gateway with its default workspaces and keys.",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
-    parser.add_argument("--port", type=int, default=8080, help="port; 0 picks a free one (default: %(default)s)")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=8080, help="port; 0 picks a free one (default: %(default)s)"
+    )
     parser.add_argument("--config", metavar="FILE", help="YAML or JSON file of workspaces and keys")
-    parser.add_argument("--threads", type=int, default=8, help="request threads (default: %(default)s)")
+    parser.add_argument(
+        "--threads", type=int, default=8, help="request threads (default: %(default)s)"
+    )
     parser.add_argument(
         "--strict-fields",
         action="store_true",
         help="refuse unknown request fields instead of ignoring them (rule EXTRA-FIELDS)",
     )
     parser.add_argument(
-        "--max-body-bytes", type=int, metavar="N", help="largest request body accepted (default: 1 MiB)"
+        "--max-body-bytes",
+        type=int,
+        metavar="N",
+        help="largest request body accepted (default: 1 MiB)",
     )
     return parser
 

@@ -15,12 +15,19 @@ import jsonschema
 import yaml
 
 from simulator.access import ApiKey, Scope, Workspace
+from simulator.keys import load_public_key
+
+# The private half of acme's default public key, published so that anyone can sign a
+# register-key request against the simulator. It guards nothing real.
+DEMO_SIGNING_KEY = "EeZkNExe9gEYU4GAD67cnnskyvqki/guVFrO5NS4BTg="
 
 DEFAULT_CONFIG: dict[str, Any] = {
     "workspaces": {
         "acme": {
             "onboarded": True,
             "keys": {"sim-manage-acme": "management", "sim-view-acme": "view"},
+            "public_key": "QzE56c4xMQLQ4wvi3ogsftn1+3/fwDKyyqxl41N2vEQ=",
+            "org_prefixes": ["acme", "your-org", "my-org"],
         },
         "globex": {"onboarded": True, "keys": {"sim-manage-globex": "management"}},
         "initech": {"onboarded": False, "keys": {"sim-manage-initech": "management"}},
@@ -43,6 +50,10 @@ CONFIG_SCHEMA: dict[str, Any] = {
                 "properties": {
                     "onboarded": {"type": "boolean"},
                     "public_key": {"type": "string", "minLength": 1},
+                    "org_prefixes": {
+                        "type": "array",
+                        "items": {"type": "string", "pattern": "^[^/\\s]+$"},
+                    },
                     "keys": {
                         "type": "object",
                         "minProperties": 1,
@@ -82,9 +93,16 @@ def config_from_mapping(data: Any, source: str = "built-in defaults") -> Config:
         first = errors[0]
         where = ".".join(str(p) for p in first.absolute_path) or "(top level)"
         raise ConfigError(f"{source}: {where}: {first.message}")
-    workspaces, keys, owner = [], [], {}
+    workspaces: list[Workspace] = []
+    keys: list[ApiKey] = []
+    owner: dict[str, str] = {}
     for name, spec in data["workspaces"].items():
-        workspace = Workspace(name, spec.get("onboarded", True), spec.get("public_key"))
+        workspace = Workspace(
+            name,
+            spec.get("onboarded", True),
+            _public_key(spec.get("public_key"), f"{source}: workspaces.{name}.public_key"),
+            tuple(spec.get("org_prefixes", [name])),
+        )
         workspaces.append(workspace)
         for key, scope in spec["keys"].items():
             if key in owner:
@@ -120,6 +138,16 @@ def load_config(path: str | Path) -> Config:
 
 def default_config() -> Config:
     return config_from_mapping(DEFAULT_CONFIG)
+
+
+def _public_key(text: str | None, where: str) -> str | None:
+    if text is not None:
+        try:
+            load_public_key(text)
+        except ValueError as error:
+            message = f"{where}: isn't an Ed25519 public key (PEM or base64): {error}"
+            raise ConfigError(message) from error
+    return text
 
 
 def _format(path: Path) -> str:

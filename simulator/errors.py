@@ -91,3 +91,77 @@ class GroupNotFound(GatewayError):
 class GroupInOtherWorkspace(GatewayError):
     rule = "GROUP-OTHER-WORKSPACE"
     default_message = "This group belongs to another workspace."
+
+
+class GroupUpdateEmpty(InvalidPayload):
+    rule = "PATCH-SOMETHING"
+    default_message = "Send at least one of metadata and models."
+
+
+class ImmutableFieldChanged(InvalidPayload):
+    rule = "PATCH-IMMUTABLE"
+
+
+class LimitOutOfRange(InvalidPayload):
+    rule = "LIST-LIMIT"
+
+
+class InvalidCursor(InvalidPayload):
+    rule = "LIST-CURSOR"
+    default_message = "The cursor isn't one this server issued."
+
+
+# API keys.
+class PublicKeyMissing(InvalidPayload):
+    rule = "REGISTER-PUBLIC-KEY"
+    default_message = "Must configure a public key before registering API keys"
+
+
+class SignatureInvalid(InvalidPayload):
+    rule = "REGISTER-SIGNATURE"
+    default_message = "Signature verification failed"
+
+
+class KeyTooShortOrLong(InvalidPayload):
+    rule = "REGISTER-LENGTH"
+
+
+class KeyEntropyTooLow(InvalidPayload):
+    rule = "REGISTER-ENTROPY"
+
+
+class KeyPrefixTaken(InvalidPayload):
+    rule = "REGISTER-PREFIX-UNIQUE"
+    default_message = "A key with this prefix (its first 16 characters) is already registered."
+
+
+class KeyNotFound(GatewayError):
+    rule = "KEY-NOT-FOUND"
+    default_message = "API key not found."
+
+
+# Endpoints.
+class EndpointSlugNotOwned(InvalidPayload):
+    rule = "EP-SLUG-PREFIX"
+
+
+class DuplicateEndpointSlug(InvalidPayload):
+    rule = "EP-SLUG-UNIQUE"
+
+
+class InvalidTarget(InvalidPayload):
+    rule = "EP-TARGET-FIELDS"
+
+
+class UnknownEnvironment(InvalidPayload):
+    rule = "EP-ENVIRONMENT"
+
+
+class EndpointNotFound(GatewayError):
+    rule = "EP-NOT-FOUND"
+    default_message = "Endpoint not found."
+
+
+class EndpointInOtherWorkspace(GatewayError):
+    rule = "EP-OTHER-WORKSPACE"
+    default_message = "This endpoint belongs to another workspace."

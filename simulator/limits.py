@@ -54,7 +54,7 @@ def _independent(chain: list[Group], slug: str, kind: str) -> tuple[EffectiveLim
 
 
 def _cascading(chain: list[Group], slug: str, kind: str) -> tuple[EffectiveLimit, ...]:
-    # EFFECTIVE-CASCADING: the group's own limits and every ancestor's, each anchored where declared.
+    # EFFECTIVE-CASCADING: own limits and every ancestor's, each anchored where declared.
     return tuple(_anchored(limit, group) for group, limit in _declared(chain, slug, kind))
 
 

@@ -10,7 +10,12 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from simulator.errors import DuplicateRateLimitType, DuplicateSlug, DuplicateUsageLimit
+from simulator.errors import (
+    DuplicateRateLimitType,
+    DuplicateSlug,
+    DuplicateUsageLimit,
+    GroupUpdateEmpty,
+)
 
 INDEPENDENT = "INDEPENDENT"
 CASCADING = "CASCADING"
@@ -51,6 +56,28 @@ class NewGroup:
     parent_id: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class GroupUpdate:
+    """A validated PATCH body. None means "not sent"; `name_sent` tells a null name apart."""
+
+    name_sent: bool
+    name: str | None
+    models: tuple[ModelConfig, ...] | None
+    external_entity_id: str | None
+    hierarchy: Mapping[str, Any] | None
+
+
+@dataclass(slots=True)
+class KeyRecord:
+    """An API key under a group: its prefix, name and the digest of the whole key."""
+
+    prefix: str
+    name: str | None
+    group_id: str
+    digest: bytes
+    seq: int
+
+
 @dataclass(slots=True, eq=False)
 class Group:
     id: str
@@ -61,8 +88,10 @@ class Group:
     mode: str
     parent: Group | None
     created_at: str
+    seq: int = 0
     depth: int = 1
     children: list[Group] = field(default_factory=list)
+    keys: dict[str, KeyRecord] = field(default_factory=dict)  # by prefix, oldest first
 
     def model(self, slug: str) -> ModelConfig | None:
         return next((m for m in self.models if m.slug == slug), None)
@@ -90,6 +119,21 @@ def new_group_from_json(body: Mapping[str, Any]) -> NewGroup:
         models=models_from_json(body["models"]),
         mode=hierarchy["limit_enforcement"],
         parent_id=hierarchy["parent_group_id"],
+    )
+
+
+def group_update_from_json(body: Mapping[str, Any]) -> GroupUpdate:
+    """PATCH-SOMETHING: `metadata` or `models` must be sent (null counts as not sent)."""
+    metadata, models = body.get("metadata"), body.get("models")
+    if metadata is None and models is None:
+        raise GroupUpdateEmpty()
+    metadata = metadata or {}
+    return GroupUpdate(
+        name_sent="name" in metadata,
+        name=metadata.get("name"),
+        models=None if models is None else models_from_json(models),
+        external_entity_id=metadata.get("external_entity_id"),
+        hierarchy=body.get("hierarchy"),
     )
 
 

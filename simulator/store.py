@@ -1,7 +1,7 @@
-"""The in-memory store: every workspace's groups, behind one lock.
+"""The in-memory store: every workspace's groups and their API keys, behind one lock.
 
-Each public method takes the lock for its whole duration, so a create, a read or a
-recursive delete is one atomic step even when many server threads call at once.
+Each public method takes the lock for its whole duration, so a create, an update, a read
+or a recursive delete is one atomic step even when many server threads call at once.
 """
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ from __future__ import annotations
 import random
 import string
 import threading
-from collections.abc import Callable
+from bisect import bisect_left
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -19,14 +20,20 @@ from simulator.errors import (
     GroupInOtherWorkspace,
     GroupNotFound,
     HierarchyTooDeep,
+    ImmutableFieldChanged,
+    KeyNotFound,
+    KeyPrefixTaken,
     ModeMismatch,
     ParentNotFound,
 )
+from simulator.keys import MINT_PREFIX, PREFIX_LENGTH, digest, new_secret
 from simulator.limits import exceeds
-from simulator.model import CASCADING, Group, NewGroup
+from simulator.model import CASCADING, Group, GroupUpdate, KeyRecord, NewGroup
+from simulator.pagination import page
 
 MAX_DEPTH = 5  # DEPTH-MAX: a root is level 1
 _ID_ALPHABET = string.ascii_lowercase + string.digits
+_KEY_ALPHABET = string.ascii_letters + string.digits
 
 
 def utc_now() -> str:
@@ -42,9 +49,9 @@ class IdGenerator:
         self._length = length
         self._issued: set[str] = set()
 
-    def __call__(self) -> str:
+    def __call__(self, alphabet: str = _ID_ALPHABET, length: int | None = None) -> str:
         while True:
-            new_id = "".join(self._random.choices(_ID_ALPHABET, k=self._length))
+            new_id = "".join(self._random.choices(alphabet, k=length or self._length))
             if new_id not in self._issued:
                 self._issued.add(new_id)
                 return new_id
@@ -56,18 +63,29 @@ class DeletedGroup:
     deleted_at: str
 
 
+@dataclass(frozen=True, slots=True)
+class MintedKey:
+    record: KeyRecord
+    plaintext: str
+
+
 class Store:
     def __init__(
         self,
         *,
         clock: Callable[[], str] = utc_now,
-        new_id: Callable[[], str] | None = None,
+        new_id: IdGenerator | None = None,
     ) -> None:
         self.lock = threading.RLock()
-        self._clock = clock
-        self._new_id = new_id or IdGenerator()
+        self.clock = clock
+        self.new_id = new_id or IdGenerator()
+        self._seq = 0
         self._groups: dict[str, Group] = {}
         self._by_external_id: dict[tuple[str, str], Group] = {}
+        self._listing: dict[str, list[Group]] = {}  # per workspace, oldest first
+        self._key_owner: dict[tuple[str, str], str] = {}  # (workspace, prefix) -> group id
+
+    # Groups.
 
     def create_group(self, workspace: str, new: NewGroup) -> Group:
         """Creates a group, or raises and changes nothing (CREATE-ATOMIC).
@@ -83,18 +101,20 @@ class Store:
                     "already exists in this workspace."
                 )
             group = Group(
-                id=self._new_id(),
+                id=self.new_id(),
                 workspace=workspace,
                 external_entity_id=new.external_entity_id,
                 name=new.name,
                 models=new.models,
                 mode=new.mode,
                 parent=parent,
-                created_at=self._clock(),
+                created_at=self.clock(),
+                seq=self._next_seq(),
                 depth=parent.depth + 1 if parent else 1,
             )
             self._groups[group.id] = group
             self._by_external_id[(workspace, group.external_entity_id)] = group
+            self._listing.setdefault(workspace, []).append(group)
             if parent is not None:
                 parent.children.append(group)
             return group
@@ -108,23 +128,107 @@ class Store:
                 raise GroupInOtherWorkspace()
             return group
 
+    def list_groups(
+        self, workspace: str, after: int, limit: int, external_entity_id: str | None = None
+    ) -> tuple[list[Group], int | None]:
+        """One page, oldest first (LIST-STABLE); the filter matches exactly (LIST-FILTER)."""
+        with self.lock:
+            if external_entity_id is None:
+                return page(self._listing.get(workspace, []), after, limit, _seq)
+            match = self._by_external_id.get((workspace, external_entity_id))
+            return page([match] if match else [], after, limit, _seq)
+
+    def update_group(self, workspace: str, group_id: str, update: GroupUpdate) -> Group:
+        """PATCH-NAME and PATCH-REPLACE, refused whole on PATCH-IMMUTABLE or PATCH-CASCADE."""
+        with self.lock:
+            group = self.get_group(workspace, group_id)
+            _refuse_immutable_changes(group, update)
+            if (
+                update.models is not None
+                and group.mode == CASCADING
+                and (
+                    any(exceeds(a.models, update.models) for a in _ancestors(group))
+                    or any(exceeds(update.models, d.models) for d in _descendants(group))
+                )
+            ):
+                raise ChildExceedsAncestorLimit()
+            if update.name_sent:
+                group.name = update.name
+            if update.models is not None:
+                group.models = update.models
+            return group
+
     def delete_group(self, workspace: str, group_id: str) -> DeletedGroup:
         """Deletes the group and its whole subtree in one step (DELETE-RECURSIVE).
 
-        Every external_entity_id in the subtree is freed (EXTID-REUSE); ids are never reused.
+        Every external_entity_id in the subtree is freed (EXTID-REUSE) and every key under
+        it revoked; ids are never reused.
         """
         with self.lock:
             group = self.get_group(workspace, group_id)
+            listing = self._listing[workspace]
             for doomed in list(group.subtree()):
                 del self._groups[doomed.id]
-                del self._by_external_id[(doomed.workspace, doomed.external_entity_id)]
+                del self._by_external_id[(workspace, doomed.external_entity_id)]
+                del listing[_index(listing, doomed)]
+                doomed.keys.clear()
             if group.parent is not None:
                 group.parent.children.remove(group)
-            return DeletedGroup(group, self._clock())
+            return DeletedGroup(group, self.clock())
 
     def count(self) -> int:
         with self.lock:
             return len(self._groups)
+
+    # API keys.
+
+    def mint_key(self, workspace: str, group_id: str, name: str | None) -> MintedKey:
+        with self.lock:
+            group = self.get_group(workspace, group_id)
+            prefix = MINT_PREFIX + self.new_id(_KEY_ALPHABET, PREFIX_LENGTH - len(MINT_PREFIX))
+            plaintext = f"{prefix}.{new_secret()}"
+            return MintedKey(self._add_key(group, prefix, name, plaintext), plaintext)
+
+    def register_key(self, workspace: str, group_id: str, key: str, name: str | None) -> KeyRecord:
+        with self.lock:
+            group = self.get_group(workspace, group_id)
+            prefix = key[:PREFIX_LENGTH]
+            if (workspace, prefix) in self._key_owner:  # REGISTER-PREFIX-UNIQUE
+                raise KeyPrefixTaken()
+            return self._add_key(group, prefix, name, key)
+
+    def list_keys(
+        self, workspace: str, group_id: str, after: int, limit: int
+    ) -> tuple[list[KeyRecord], int | None]:
+        with self.lock:
+            keys = list(self.get_group(workspace, group_id).keys.values())
+            return page(keys, after, limit, _seq)
+
+    def get_key(self, workspace: str, group_id: str, prefix: str) -> KeyRecord:
+        with self.lock:
+            record = self.get_group(workspace, group_id).keys.get(prefix)
+            if record is None:  # KEY-NOT-FOUND: unknown, revoked, or under another group
+                raise KeyNotFound(f"No live key with prefix {prefix!r} in this group.")
+            return record
+
+    def revoke_key(self, workspace: str, group_id: str, prefix: str) -> KeyRecord:
+        """Irreversible: the prefix stays reserved, so it never names another key."""
+        with self.lock:
+            record = self.get_key(workspace, group_id, prefix)
+            del self._groups[group_id].keys[prefix]
+            return record
+
+    # Internals.
+
+    def _add_key(self, group: Group, prefix: str, name: str | None, key: str) -> KeyRecord:
+        record = KeyRecord(prefix, name, group.id, digest(key), self._next_seq())
+        group.keys[prefix] = record
+        self._key_owner[(group.workspace, prefix)] = group.id
+        return record
+
+    def _next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
 
     def _parent_of(self, workspace: str, new: NewGroup) -> Group | None:
         if new.parent_id is None:
@@ -152,3 +256,33 @@ class Store:
             exceeds(ancestor.models, new.models) for ancestor in parent.lineage()
         ):  # CASCADE-CEILING
             raise ChildExceedsAncestorLimit()
+
+
+def _refuse_immutable_changes(group: Group, update: GroupUpdate) -> None:
+    """PATCH-IMMUTABLE: the same value may be sent again; a new one is refused."""
+    current = {"limit_enforcement": group.mode, "parent_group_id": _parent_id(group)}
+    if update.external_entity_id not in (None, group.external_entity_id):
+        raise ImmutableFieldChanged("metadata.external_entity_id can't be changed.")
+    for field, value in (update.hierarchy or {}).items():
+        if field in current and value != current[field]:
+            raise ImmutableFieldChanged(f"hierarchy.{field} can't be changed.")
+
+
+def _parent_id(group: Group) -> str | None:
+    return group.parent.id if group.parent else None
+
+
+def _ancestors(group: Group) -> Iterator[Group]:
+    return (g for g in group.lineage() if g is not group)
+
+
+def _descendants(group: Group) -> Iterator[Group]:
+    return (g for g in group.subtree() if g is not group)
+
+
+def _seq(item: Group | KeyRecord) -> int:
+    return item.seq
+
+
+def _index(listing: list[Group], group: Group) -> int:
+    return bisect_left(listing, group.seq, key=_seq)
