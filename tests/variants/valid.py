@@ -1,0 +1,174 @@
+"""Valid simulators that differ from ours only where the documentation is silent.
+
+The conformance suite must pass every one of them in its default mode: a real deployment
+will make other undocumented choices than the simulator does.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from flask import Flask, Response, request
+
+import simulator.app as app_module
+import simulator.serialize as serialize
+from simulator import create_app
+from simulator.config import Config, default_config
+from simulator.errors import ChildExceedsAncestorLimit, GatewayError, Unauthenticated
+from simulator.store import IdGenerator, Store
+from tests.variants.broken import Build, Variant
+
+VALID: list[Variant] = []
+
+
+def valid(build: Build) -> Build:
+    VALID.append(Variant(build.__name__, frozenset(), build, build.__doc__ or ""))
+    return build
+
+
+def json_rewriter(app: Flask, edit: Callable[[Any], Any]) -> Flask:
+    @app.after_request
+    def _rewrite(response: Response) -> Response:
+        if response.mimetype == "application/json" and response.status_code == 200:
+            response.set_data(json.dumps(edit(json.loads(response.get_data()))))
+        return response
+
+    return app
+
+
+@valid
+def uuid_ids(mp: pytest.MonkeyPatch) -> Flask:
+    """Ids are UUIDs, not twelve lowercase characters."""
+
+    def new_id(self: IdGenerator, *args: Any) -> str:
+        return original(self, *args) if args else str(uuid.uuid4())
+
+    original = IdGenerator.__call__
+    mp.setattr(IdGenerator, "__call__", new_id)
+    return create_app()
+
+
+@valid
+def forbidden_for_unknown_keys(mp: pytest.MonkeyPatch) -> Flask:
+    """A missing or unknown key gets 403 instead of 401."""
+    mp.setitem(app_module.ERROR_STATUS, Unauthenticated, 403)
+    return create_app()
+
+
+@valid
+def other_error_messages(mp: pytest.MonkeyPatch) -> Flask:
+    """Every error message is different, but the one the documentation quotes."""
+    original = app_module._gateway_error
+
+    def gateway_error(error: GatewayError) -> Response:
+        if not isinstance(error, ChildExceedsAncestorLimit):
+            error.message = f"Refused ({type(error).__name__})."
+        return original(error)
+
+    mp.setattr(app_module, "_gateway_error", gateway_error)
+    return create_app()
+
+
+@valid
+def problem_json_errors(mp: pytest.MonkeyPatch) -> Flask:
+    """Errors are `{"detail": …, "status": …}` objects, the documented message kept verbatim."""
+    app = create_app()
+
+    @app.after_request
+    def _problem(response: Response) -> Response:
+        if response.status_code >= 400 and response.mimetype == "application/json":
+            message = json.loads(response.get_data()).get("error")
+            response.set_data(json.dumps({"detail": message, "status": response.status_code}))
+        return response
+
+    return app
+
+
+@valid
+def extra_response_fields(mp: pytest.MonkeyPatch) -> Flask:
+    """Responses carry fields the documentation doesn't list, at every level."""
+
+    def enrich(body: Any) -> Any:
+        if isinstance(body, dict):
+            return {**{k: enrich(v) for k, v in body.items()}, "x_revision": 3}
+        if isinstance(body, list):
+            return [enrich(item) for item in body]
+        return body
+
+    return json_rewriter(create_app(), enrich)
+
+
+@valid
+def reversed_list_orders(mp: pytest.MonkeyPatch) -> Flask:
+    """Models, limits and effective entries come back in reverse order."""
+    original_group = serialize.group_json
+
+    def reverse_lists(body: dict[str, Any]) -> dict[str, Any]:
+        return {k: v[::-1] if isinstance(v, list) else v for k, v in body.items()}
+
+    def group_json(group: Any) -> dict[str, Any]:
+        body = original_group(group)
+        body["models"] = [reverse_lists(m) for m in body["models"]][::-1]
+        body["effective_models"] = [reverse_lists(m) for m in body["effective_models"]][::-1]
+        return body
+
+    mp.setattr(app_module, "group_json", group_json)
+    return create_app()
+
+
+@valid
+def fractional_second_timestamps(mp: pytest.MonkeyPatch) -> Flask:
+    """Timestamps carry microseconds and a `+00:00` offset."""
+
+    def clock() -> str:
+        return datetime.now(UTC).isoformat(timespec="microseconds")
+
+    return create_app(store=Store(clock=clock))
+
+
+@valid
+def duplicate_id_checked_first(mp: pytest.MonkeyPatch) -> Flask:
+    """The duplicate external_entity_id check runs before every other rule of create."""
+    from simulator.errors import DuplicateExternalEntityId
+
+    original_json_body = app_module.json_body
+
+    def json_body(operation_id: str) -> Any:
+        store = app_module.gateway().store
+        raw = request.get_json(silent=True)
+        if operation_id == "createGroup" and isinstance(raw, dict):
+            extid = (raw.get("metadata") or {}).get("external_entity_id")
+            key = app_module.authorized(app_module.Scope.MANAGEMENT)
+            if isinstance(extid, str) and (key.workspace.name, extid) in store._by_external_id:
+                raise DuplicateExternalEntityId()
+        return original_json_body(operation_id)
+
+    mp.setattr(app_module, "json_body", json_body)
+    return create_app()
+
+
+@valid
+def unknown_fields_refused(mp: pytest.MonkeyPatch) -> Flask:
+    """Unknown request fields are refused with 400 (the simulator's --strict-fields)."""
+    config = default_config()
+    return create_app(Config(**{**config.__dict__, "strict_fields": True}))
+
+
+@valid
+def lenient_content_type(mp: pytest.MonkeyPatch) -> Flask:
+    """A body is read as JSON whatever its Content-Type says."""
+    app = create_app()
+    inner = app.wsgi_app
+
+    def wsgi_app(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("CONTENT_LENGTH") not in (None, "", "0"):
+            environ["CONTENT_TYPE"] = "application/json"
+        return inner(environ, start_response)
+
+    app.wsgi_app = wsgi_app  # type: ignore[method-assign]
+    return app
