@@ -616,7 +616,7 @@ def no_inheritance_in_independent_trees(mp: pytest.MonkeyPatch) -> Flask:
     return _effective(
         mp,
         lambda chain, slug, kind: tuple(
-            _anchored(l, g) for g, l in _declared(chain[:1], slug, kind)
+            _anchored(lim, g) for g, lim in _declared(chain[:1], slug, kind)
         ),
     )
 
@@ -643,7 +643,7 @@ def cascading_effective_lists_own_limits_only(mp: pytest.MonkeyPatch) -> Flask:
         limits,
         "_cascading",
         lambda chain, slug, kind: tuple(
-            _anchored(l, g) for g, l in _declared(chain[:1], slug, kind)
+            _anchored(lim, g) for g, lim in _declared(chain[:1], slug, kind)
         ),
     )
     return create_app()
