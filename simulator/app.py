@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, Response, current_app, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from simulator.access import ApiKey, KeyRing, Scope, authorize
 from simulator.config import Config, default_config
+from simulator.control import install as install_controls
 from simulator.endpoints import EndpointBook
 from simulator.errors import (
     ChildExceedsAncestorLimit,
@@ -28,7 +29,6 @@ from simulator.errors import (
     HierarchyTooDeep,
     InvalidPayload,
     KeyNotFound,
-    LimitOutOfRange,
     ManagementScopeRequired,
     ModeMismatch,
     ParentNotFound,
@@ -37,7 +37,8 @@ from simulator.errors import (
 )
 from simulator.keys import check_registered_key, verify_signature
 from simulator.model import group_update_from_json, new_group_from_json
-from simulator.pagination import DEFAULT_LIMIT, decode_cursor, encode_cursor
+from simulator.pagination import decode_cursor, encode_cursor
+from simulator.seed import Seed
 from simulator.serialize import (
     deleted_json,
     endpoint_json,
@@ -46,7 +47,7 @@ from simulator.serialize import (
     page_json,
     usage_json,
 )
-from simulator.spec import BodyValidator, load_spec, operations
+from simulator.spec import BodyValidator, QueryValidator, load_spec, operations
 from simulator.store import IdGenerator, Store
 
 # The one mapping from domain error to HTTP status (checked against openapi.yaml by a test).
@@ -68,7 +69,6 @@ ERROR_STATUS: dict[type[GatewayError], int] = {
 }
 RULE_HEADER = "X-Frontier-Rule"  # names the contract rule behind every simulator error
 SIGNATURE_HEADER = "X-Baseten-Signature"
-MAX_LIMIT = 1000
 EXTENSION = "frontier_gateway"
 _JSON_TYPES = ("application/json",)
 
@@ -82,9 +82,19 @@ class Gateway:
     endpoints: EndpointBook
     keyring: KeyRing
     validators: dict[str, BodyValidator]
+    queries: dict[str, QueryValidator]
 
 
-def create_app(config: Config | None = None, *, store: Store | None = None) -> Flask:
+def create_app(
+    config: Config | None = None,
+    *,
+    store: Store | None = None,
+    seed: Seed | None = None,
+    control_api: bool = True,
+) -> Flask:
+    """An app with its own state. `seed` is created first (SeedError if refused);
+    `control_api=False` leaves out the test-only `/_sim/` routes and `X-Sim-Fault` header.
+    """
     config = config or default_config()
     spec = load_spec()
     app = Flask(__name__)
@@ -100,11 +110,13 @@ def create_app(config: Config | None = None, *, store: Store | None = None) -> F
             for op in operations(spec)
             if op.body_schema is not None
         },
+        queries={op.operation_id: QueryValidator(op.query) for op in operations(spec) if op.query},
     )
     app.register_error_handler(GatewayError, _gateway_error)
     app.register_error_handler(HTTPException, _http_error)
     for route, endpoint, methods in ROUTES:
         app.add_url_rule(route, view_func=endpoint, methods=methods)
+    install_controls(app, app.extensions[EXTENSION], seed=seed, control_api=control_api)
     return app
 
 
@@ -128,6 +140,7 @@ def json_body(operation_id: str) -> Any:
     if request.mimetype not in _JSON_TYPES and not request.mimetype.endswith("+json"):
         raise InvalidPayload("Content-Type must be application/json.")
     raw = request.get_data()  # cached: register-key verifies a signature over these bytes
+    _refuse_cut_short(raw)
     if not raw.strip():
         raise InvalidPayload("The request body is empty; send a JSON object.")
     try:
@@ -138,6 +151,20 @@ def json_body(operation_id: str) -> Any:
         raise InvalidPayload(f"The request body must be a JSON object, not {_kind(body)}.")
     gateway().validators[operation_id].validate(body)
     return body
+
+
+def _refuse_cut_short(raw: bytes) -> None:
+    """413 for a body without Content-Length (chunked) that runs past the cap.
+
+    Werkzeug stops reading such a body at max_body_bytes without a word, so a cut-short
+    prefix would be parsed (and could even be valid JSON); a byte left on the wire means
+    the body was too large.
+    """
+    limit = request.max_content_length
+    if limit is None or len(raw) < limit or request.content_length is not None:
+        return  # the common case decided by the cheap length test first
+    if request.environ["wsgi.input"].read(1):
+        raise RequestEntityTooLarge()
 
 
 # Views: authorize, parse, one domain call, serialise. The store's lock also covers the
@@ -154,8 +181,8 @@ def create_group() -> Response:
 
 def list_groups() -> Response:
     key = authorized(Scope.VIEW)  # ACCESS-VIEW: listing needs only view scope
-    after, limit = page_request("groups")
-    extid = request.args.get("external_entity_id")
+    after, limit, query = page_request("groups", "listGroups")
+    extid = query.get("external_entity_id")
     store = gateway().store
     with store.lock:
         groups, last = store.list_groups(key.workspace.name, after, limit, extid)
@@ -213,7 +240,7 @@ def register_key(group_id: str) -> Response:
 
 def list_keys(group_id: str) -> Response:
     key = authorized(Scope.MANAGEMENT)
-    after, limit = page_request("keys")
+    after, limit, _ = page_request("keys", "listApiKeys")
     records, last = gateway().store.list_keys(key.workspace.name, group_id, after, limit)
     return json_response(page_json([key_json(r) for r in records], next_cursor("keys", last)))
 
@@ -243,7 +270,7 @@ def create_endpoint() -> Response:
 
 def list_endpoints() -> Response:
     key = authorized(Scope.MANAGEMENT)
-    after, limit = page_request("endpoints")
+    after, limit, _ = page_request("endpoints", "listEndpoints")
     book = gateway().endpoints
     with book.lock:
         items, last = book.list(key.workspace.name, after, limit)
@@ -273,16 +300,11 @@ def delete_endpoint(endpoint_id: str) -> Response:
     return json_response({"id": endpoint.id, "slug": endpoint.slug})
 
 
-def page_request(kind: str) -> tuple[int, int]:
-    """The (after, limit) of a list call: LIST-LIMIT and LIST-CURSOR."""
-    raw = request.args.get("limit")
-    try:
-        limit = DEFAULT_LIMIT if raw is None else int(raw)
-    except ValueError:
-        limit = 0
-    if not 1 <= limit <= MAX_LIMIT:
-        raise LimitOutOfRange(f"limit must be an integer from 1 to {MAX_LIMIT}, not {raw!r}.")
-    return decode_cursor(kind, request.args.get("cursor")), limit
+def page_request(kind: str, operation_id: str) -> tuple[int, int, dict[str, Any]]:
+    """The (after, limit, query) of a list call, checked against the spec (LIST-LIMIT,
+    LIST-CURSOR, LIST-FILTER)."""
+    query = gateway().queries[operation_id].parse(request.args)
+    return decode_cursor(kind, query.get("cursor")), query["limit"], query
 
 
 def next_cursor(kind: str, last: int | None) -> str | None:

@@ -12,9 +12,12 @@ import socket
 import sys
 from collections.abc import Sequence
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simulator.config import Config, ConfigError, default_config, describe, load_config
+
+if TYPE_CHECKING:
+    from simulator.seed import SeededKey
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,6 +46,17 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="largest request body accepted (default: 1 MiB)",
     )
+    parser.add_argument(
+        "--seed",
+        metavar="FILE",
+        help="YAML or JSON file of groups, API keys and endpoints to create at start",
+    )
+    parser.add_argument(
+        "--no-control-api",
+        dest="control_api",
+        action="store_false",
+        help="leave out the test-only /_sim/ routes and the X-Sim-Fault header",
+    )
     return parser
 
 
@@ -60,11 +74,18 @@ def resolve_config(args: argparse.Namespace) -> Config:
     return Config(**{**config.__dict__, **overrides})
 
 
-def banner(config: Config, url: str) -> str:
+def banner(
+    config: Config, url: str, seeded: Sequence[SeededKey] = (), control_api: bool = True
+) -> str:
     lines = [f"Frontier Gateway simulator listening on {url}", f"Workspaces ({config.source}):"]
     for workspace, keys in describe(config).items():
         lines.append(f"  {workspace}")
         lines.extend(f"    {key:<28} {role}" for key, role in keys)
+    if seeded:
+        lines.append("Seeded group API keys (plaintext, shown once):")
+        lines.extend(f"  {k.workspace}/{k.group:<20} {k.api_key}" for k in seeded)
+    if control_api:
+        lines.append(f"Control API (test only, no key): {url}/_sim/  (off: --no-control-api)")
     lines.append("Try: curl -H 'Authorization: Api-Key <key>' " + url + "/v1/gateway/groups/<id>")
     lines.append("Press Ctrl-C to stop.")
     return "\n".join(lines)
@@ -77,6 +98,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"frontier-sim: invalid configuration: {error}", file=sys.stderr)
         return 2
+    try:
+        state, seeded = seeded_state(config, args.seed)
+    except ConfigError as error:
+        print(f"frontier-sim: invalid seed: {error}", file=sys.stderr)
+        return 2
     port = args.port or _free_port(args.host)
     if _binds_beyond_loopback(args.host):
         print(
@@ -85,32 +111,68 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
     host = f"[{args.host}]" if ":" in args.host else args.host
-    print(banner(config, f"http://{host}:{port}"), flush=True)
-    serve(config, args.host, port, args.threads)
+    print(banner(config, f"http://{host}:{port}", seeded, args.control_api), flush=True)
+    serve(config, args.host, port, args.threads, state=state, control_api=args.control_api)
     print("frontier-sim: stopped.", flush=True)
     return 0
 
 
-def serve(config: Config, host: str, port: int, threads: int) -> None:
+def seeded_state(
+    config: Config, seed_file: str | None
+) -> tuple[dict[str, Any] | None, list[SeededKey]]:
+    """The seed's state and keys, created here once: a refusal stops start-up, and the
+    worker process starts from this exact state (its ids, and the keys the banner shows).
+    """
+    if seed_file is None:
+        return None, []
+    from simulator.app import create_app
+    from simulator.control import harness
+    from simulator.seed import SeedError, load_seed
+
+    try:
+        bench = harness(create_app(config, seed=load_seed(seed_file)))
+    except SeedError as error:
+        raise ConfigError(str(error)) from error
+    return bench.export_state(), bench.seeded_keys
+
+
+def serve(
+    config: Config,
+    host: str,
+    port: int,
+    threads: int,
+    *,
+    state: dict[str, Any] | None = None,
+    control_api: bool = True,
+) -> None:
     from granian import Granian  # imported here: `--help` and config errors stay instant
+
+    settings = server_settings(threads)
+    server = Granian("simulator.app:create_app", address=host, port=port, **settings)
+    loader = partial(_load_app, config, state, control_api)
+    server.serve(target_loader=loader, wrap_loader=False)
+
+
+def server_settings(threads: int) -> dict[str, Any]:
+    """Granian's settings for the simulator (the throughput benchmark's reference uses them too)."""
     from granian.constants import Interfaces
 
-    server = Granian(
-        "simulator.app:create_app",
-        address=host,
-        port=port,
-        interface=Interfaces.WSGI,
-        workers=1,  # one process, one store
-        blocking_threads=max(1, threads),
-        log_enabled=False,  # no access log: an Authorization header is never written anywhere
-    )
-    server.serve(target_loader=partial(_load_app, config), wrap_loader=False)
+    return {
+        "interface": Interfaces.WSGI,
+        "workers": 1,  # one process, one store
+        "blocking_threads": max(1, threads),
+        "log_enabled": False,  # no access log: an Authorization header is never written anywhere
+    }
 
 
-def _load_app(config: Config) -> Any:
+def _load_app(config: Config, state: dict[str, Any] | None = None, control_api: bool = True) -> Any:
     from simulator.app import create_app
+    from simulator.control import harness
 
-    return create_app(config)
+    app = create_app(config, control_api=control_api)
+    if state is not None:
+        harness(app).start_from(state)  # what the seed made, ids and digests alike
+    return app
 
 
 def _free_port(host: str) -> int:

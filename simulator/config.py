@@ -132,7 +132,7 @@ def load_config(path: str | Path) -> Config:
     try:
         data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as error:
-        raise ConfigError(f"{path}: isn't valid {_format(path)}: {error}") from error
+        raise ConfigError(f"{path}: isn't valid {_format(path)}: {_one_line(error)}") from error
     return config_from_mapping(data, source=str(path))
 
 
@@ -148,6 +148,14 @@ def _public_key(text: str | None, where: str) -> str | None:
             message = f"{where}: isn't an Ed25519 public key (PEM or base64): {error}"
             raise ConfigError(message) from error
     return text
+
+
+def _one_line(error: Exception) -> str:
+    """PyYAML's messages span several lines; a start-up refusal is one line naming the place."""
+    problem, mark = getattr(error, "problem", None), getattr(error, "problem_mark", None)
+    if problem and mark is not None:
+        return f"{problem} at line {mark.line + 1}, column {mark.column + 1}"
+    return " ".join(str(error).split())
 
 
 def _format(path: Path) -> str:

@@ -68,13 +68,30 @@ class EndpointBook:
         checked = check_targets(targets)
         with self.lock:
             self._claim_slug(workspace, slug)
-            self._seq += 1
             now = self._clock()
-            endpoint = Endpoint(self._new_id(), workspace.name, slug, checked, now, now, self._seq)
-            self._by_id[endpoint.id] = endpoint
-            self._by_slug[slug] = endpoint
-            self._listing.setdefault(workspace.name, []).append(endpoint)
-            return endpoint
+            return self._insert(Endpoint(self._new_id(), workspace.name, slug, checked, now, now))
+
+    def restore(
+        self, workspace: Workspace, endpoint: Endpoint, targets: list[Mapping[str, Any]]
+    ) -> Endpoint:
+        """Re-creates an exported endpoint with its own id and timestamps, under create's rules."""
+        endpoint.targets = check_targets(targets)
+        with self.lock:
+            if endpoint.id in self._by_id:
+                raise ValueError(f"endpoint id {endpoint.id!r} is used twice")
+            self._claim_slug(workspace, endpoint.slug)
+            return self._insert(endpoint)
+
+    def all(self) -> list[Endpoint]:
+        with self.lock:
+            return sorted(self._by_id.values(), key=_seq)
+
+    def clear(self) -> None:
+        with self.lock:
+            self._seq = 0
+            self._by_id.clear()
+            self._by_slug.clear()
+            self._listing.clear()
 
     def get(self, workspace: str, endpoint_id: str) -> Endpoint:
         with self.lock:
@@ -114,6 +131,14 @@ class EndpointBook:
             del self._by_slug[endpoint.slug]  # EP-SLUG-UNIQUE: the slug is free again
             self._listing[workspace].remove(endpoint)
             return endpoint
+
+    def _insert(self, endpoint: Endpoint) -> Endpoint:
+        self._seq += 1
+        endpoint.seq = self._seq
+        self._by_id[endpoint.id] = endpoint
+        self._by_slug[endpoint.slug] = endpoint
+        self._listing.setdefault(endpoint.workspace, []).append(endpoint)
+        return endpoint
 
     def _claim_slug(self, workspace: Workspace, slug: str) -> None:
         org = slug.partition("/")[0]

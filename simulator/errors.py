@@ -102,10 +102,6 @@ class ImmutableFieldChanged(InvalidPayload):
     rule = "PATCH-IMMUTABLE"
 
 
-class LimitOutOfRange(InvalidPayload):
-    rule = "LIST-LIMIT"
-
-
 class InvalidCursor(InvalidPayload):
     rule = "LIST-CURSOR"
     default_message = "The cursor isn't one this server issued."

@@ -94,7 +94,10 @@ class Group:
     keys: dict[str, KeyRecord] = field(default_factory=dict)  # by prefix, oldest first
 
     def model(self, slug: str) -> ModelConfig | None:
-        return next((m for m in self.models if m.slug == slug), None)
+        for config in self.models:  # a loop, not next(genexpr): this is on every response
+            if config.slug == slug:
+                return config
+        return None
 
     def lineage(self) -> Iterator[Group]:
         """This group, then its parent, and so on up to the root."""

@@ -16,7 +16,6 @@ from typing import TypeVar
 from simulator.errors import InvalidCursor
 
 T = TypeVar("T")
-DEFAULT_LIMIT = 100
 
 
 def encode_cursor(kind: str, after: int) -> str:

@@ -45,6 +45,7 @@ class Operation:
     method: str
     path: str
     body_schema: Mapping[str, Any] | None
+    query: tuple[Mapping[str, Any], ...] = ()  # the query parameters, $refs resolved
 
 
 def operations(spec: Mapping[str, Any] | None = None) -> Iterator[Operation]:
@@ -54,7 +55,57 @@ def operations(spec: Mapping[str, Any] | None = None) -> Iterator[Operation]:
             if method in item:
                 op = item[method]
                 body = op.get("requestBody", {}).get("content", {}).get("application/json")
-                yield Operation(op["operationId"], method.upper(), path, (body or {}).get("schema"))
+                params = [_deref(spec, p) for p in op.get("parameters", [])]
+                query = tuple(p for p in params if p["in"] == "query")
+                schema = (body or {}).get("schema")
+                yield Operation(op["operationId"], method.upper(), path, schema, query)
+
+
+def _deref(spec: Mapping[str, Any], node: Mapping[str, Any]) -> Mapping[str, Any]:
+    while "$ref" in node:
+        for part in str(node["$ref"]).lstrip("#/").split("/"):
+            spec = spec[part]
+        node = spec
+    return node
+
+
+class QueryValidator:
+    """Parses and checks one operation's query string against its parameter schemas.
+
+    Integers are converted from their text first; unknown parameters are ignored. A refusal
+    names the parameter's `x-rule`.
+    """
+
+    def __init__(self, parameters: tuple[Mapping[str, Any], ...]) -> None:
+        self._params = {p["name"]: p for p in parameters}
+        self._validators = {
+            name: Draft202012Validator(p["schema"]) for name, p in self._params.items()
+        }
+
+    def parse(self, args: Mapping[str, str]) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name, param in self._params.items():
+            schema, rule = param["schema"], str(param.get("x-rule", "PAYLOAD-JSON"))
+            if name not in args:
+                if "default" in schema:
+                    values[name] = schema["default"]
+                continue
+            value: Any = args[name]
+            if schema.get("type") == "integer":
+                value = _integer(value)
+            error = best_match(self._validators[name].iter_errors(value))
+            if error is not None or value is None:
+                what = error.message if error is not None else "is not an integer"
+                raise InvalidPayload(f"query parameter {name}: {what} ({rule})", rule=rule)
+            values[name] = value
+        return values
+
+
+def _integer(text: str) -> int | None:
+    try:
+        return int(text)
+    except ValueError:
+        return None
 
 
 class BodyValidator:
@@ -71,7 +122,7 @@ class BodyValidator:
         self._validator = Draft202012Validator(self._root, registry=registry)
         self._fast = jsonschema_rs.Draft202012Validator(
             self._root,
-            registry=jsonschema_rs.Registry([(_BASE, spec)], draft=jsonschema_rs.Draft202012),
+            registry=jsonschema_rs.Registry([(_BASE, dict(spec))], draft=jsonschema_rs.Draft202012),
             validate_formats=False,  # as jsonschema: in 2020-12 `format` only annotates
             offline=True,
         )
@@ -101,6 +152,8 @@ class BodyValidator:
         jsonschema leaves `$ref` hops out of the path, so a step the node lacks is looked
         up behind the node's `$ref`.
         """
+        if error.validator == "additionalProperties" and error.validator_value is False:
+            return "EXTRA-FIELDS"  # only strict mode closes objects; the field is unknown
         node: Any = self._root
         rule = "PAYLOAD-JSON"
         for step in error.absolute_schema_path:
@@ -128,7 +181,7 @@ def _describe(error: ValidationError) -> str:
         return (
             f"is {len(error.instance)} characters long; it must be {bound} {error.validator_value}"
         )
-    message = error.message.splitlines()[0]
+    message = str(error.message).splitlines()[0]
     return message if len(message) <= 200 else message[:197] + "..."
 
 

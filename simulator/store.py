@@ -38,23 +38,37 @@ _KEY_ALPHABET = string.ascii_letters + string.digits
 
 def utc_now() -> str:
     """RFC 3339 UTC with whole seconds, as the documentation's examples show."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).isoformat(timespec="seconds")[:-6] + "Z"  # drops "+00:00"
 
 
 class IdGenerator:
-    """Opaque ids, never reused (RESP-ID). Seeded, it gives the same ids run after run."""
+    """Opaque ids, never reused (RESP-ID). Seeded, it gives the same ids run after run.
+
+    It has its own lock: the group store and the endpoint book draw from it under their own.
+    """
 
     def __init__(self, seed: int | None = None, length: int = 12) -> None:
+        self._lock = threading.Lock()
         self._random = random.Random(seed)
         self._length = length
         self._issued: set[str] = set()
 
     def __call__(self, alphabet: str = _ID_ALPHABET, length: int | None = None) -> str:
-        while True:
-            new_id = "".join(self._random.choices(alphabet, k=length or self._length))
-            if new_id not in self._issued:
-                self._issued.add(new_id)
-                return new_id
+        with self._lock:
+            while True:
+                new_id = "".join(self._random.choices(alphabet, k=length or self._length))
+                if new_id not in self._issued:
+                    self._issued.add(new_id)
+                    return new_id
+
+    def reserve(self, taken: str) -> None:
+        """Marks an id as issued: an imported id is never handed out again."""
+        self._issued.add(taken)
+
+    def reseed(self, seed: int | None) -> None:
+        """Restarts the sequence; the caller reserves the ids still in use."""
+        self._random = random.Random(seed)
+        self._issued.clear()
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,31 +107,7 @@ class Store:
         The checks run in the order of ERR-ONE-RULE: parent, mode, depth, ceiling, duplicate.
         """
         with self.lock:
-            parent = self._parent_of(workspace, new)
-            self._refuse_misplaced_child(new, parent)
-            if (workspace, new.external_entity_id) in self._by_external_id:  # EXTID-UNIQUE
-                raise DuplicateExternalEntityId(
-                    f"A group with external_entity_id {new.external_entity_id!r} "
-                    "already exists in this workspace."
-                )
-            group = Group(
-                id=self.new_id(),
-                workspace=workspace,
-                external_entity_id=new.external_entity_id,
-                name=new.name,
-                models=new.models,
-                mode=new.mode,
-                parent=parent,
-                created_at=self.clock(),
-                seq=self._next_seq(),
-                depth=parent.depth + 1 if parent else 1,
-            )
-            self._groups[group.id] = group
-            self._by_external_id[(workspace, group.external_entity_id)] = group
-            self._listing.setdefault(workspace, []).append(group)
-            if parent is not None:
-                parent.children.append(group)
-            return group
+            return self._insert(workspace, new)
 
     def get_group(self, workspace: str, group_id: str) -> Group:
         with self.lock:
@@ -218,10 +208,90 @@ class Store:
             del self._groups[group_id].keys[prefix]
             return record
 
+    # Snapshots, seeds and reset (the control API).
+
+    def all_groups(self) -> list[Group]:
+        """Every live group, oldest first, so a parent always comes before its children."""
+        with self.lock:
+            return sorted(self._groups.values(), key=_seq)
+
+    def reserved_prefixes(self) -> list[tuple[str, str, str]]:
+        """(workspace, prefix, group id) of every revoked key and key of a deleted group."""
+        with self.lock:
+            live = {(g.workspace, prefix) for g in self._groups.values() for prefix in g.keys}
+            return [(ws, p, gid) for (ws, p), gid in self._key_owner.items() if (ws, p) not in live]
+
+    def restore_group(self, workspace: str, new: NewGroup, group_id: str, created_at: str) -> Group:
+        """Re-creates an exported group with its own id and timestamp, under create's rules."""
+        with self.lock:
+            if group_id in self._groups:
+                raise ValueError(f"group id {group_id!r} is used twice")
+            self.new_id.reserve(group_id)
+            return self._insert(workspace, new, group_id, created_at)
+
+    def restore_key(self, group: Group, prefix: str, name: str | None, key_digest: bytes) -> None:
+        with self.lock:
+            if (group.workspace, prefix) in self._key_owner:  # REGISTER-PREFIX-UNIQUE
+                raise KeyPrefixTaken()
+            self._install_key(group, prefix, name, key_digest)
+
+    def reserve_prefix(self, workspace: str, prefix: str, group_id: str) -> None:
+        with self.lock:
+            if (workspace, prefix) in self._key_owner:
+                raise KeyPrefixTaken()
+            self._key_owner[(workspace, prefix)] = group_id
+
+    def clear(self) -> None:
+        """Forgets every group and key; the id generator keeps its own state."""
+        with self.lock:
+            self._seq = 0
+            self._groups.clear()
+            self._by_external_id.clear()
+            self._listing.clear()
+            self._key_owner.clear()
+
     # Internals.
 
+    def _insert(
+        self,
+        workspace: str,
+        new: NewGroup,
+        group_id: str | None = None,
+        created_at: str | None = None,
+    ) -> Group:
+        parent = self._parent_of(workspace, new)
+        self._refuse_misplaced_child(new, parent)
+        if (workspace, new.external_entity_id) in self._by_external_id:  # EXTID-UNIQUE
+            raise DuplicateExternalEntityId(
+                f"A group with external_entity_id {new.external_entity_id!r} "
+                "already exists in this workspace."
+            )
+        group = Group(
+            id=group_id or self.new_id(),
+            workspace=workspace,
+            external_entity_id=new.external_entity_id,
+            name=new.name,
+            models=new.models,
+            mode=new.mode,
+            parent=parent,
+            created_at=created_at or self.clock(),
+            seq=self._next_seq(),
+            depth=parent.depth + 1 if parent else 1,
+        )
+        self._groups[group.id] = group
+        self._by_external_id[(workspace, group.external_entity_id)] = group
+        self._listing.setdefault(workspace, []).append(group)
+        if parent is not None:
+            parent.children.append(group)
+        return group
+
     def _add_key(self, group: Group, prefix: str, name: str | None, key: str) -> KeyRecord:
-        record = KeyRecord(prefix, name, group.id, digest(key), self._next_seq())
+        return self._install_key(group, prefix, name, digest(key))
+
+    def _install_key(
+        self, group: Group, prefix: str, name: str | None, key_digest: bytes
+    ) -> KeyRecord:
+        record = KeyRecord(prefix, name, group.id, key_digest, self._next_seq())
         group.keys[prefix] = record
         self._key_owner[(group.workspace, prefix)] = group.id
         return record

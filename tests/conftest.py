@@ -1,4 +1,4 @@
-"""Project-wide test settings: under CI a skipped test fails the run, so nothing is skipped wholesale."""
+"""Project-wide test settings: under CI a skipped test fails the run."""
 
 from __future__ import annotations
 

@@ -1,0 +1,89 @@
+"""The test harness of one app: reset, state export and import, seeds, faults and journal.
+
+Pure Python; the control API (`control.py`) and the pytest plugin drive it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from simulator.faults import FaultBook
+from simulator.journal import Journal
+from simulator.seed import Seed, SeededKey, apply_seed
+from simulator.snapshot import (
+    Domain,
+    counts,
+    export_state,
+    import_state,
+    reserve_ids,
+    scratch_of,
+)
+
+T = TypeVar("T")
+
+
+class Harness:
+    """Everything the control API can do to one app's state; every change is all or nothing."""
+
+    def __init__(self, domain: Domain) -> None:
+        self.domain = domain
+        self.faults = FaultBook()
+        self.journal = Journal()
+        self.id_seed = domain.config.id_seed
+        self.seeded_keys: list[SeededKey] = []
+        self._lock = threading.RLock()
+        self._baseline = export_state(domain)
+
+    def start_from(self, state: Mapping[str, Any]) -> None:
+        """Makes `state` the current state and the one every reset returns to."""
+        self.import_state(state)
+        self.mark_baseline()
+
+    def mark_baseline(self) -> None:
+        """Every reset will return to the state as it is now."""
+        self._baseline = export_state(self.domain)
+
+    def load_seed(self, seed: Seed) -> list[SeededKey]:
+        return self._atomically(lambda d: apply_seed(d, seed), on_current=True)
+
+    def reset(self) -> dict[str, int]:
+        """Back to the start-up state, with no fault rules and an empty journal."""
+        with self._locked():
+            if self.id_seed is not None:
+                self.domain.store.new_id.reseed(self.id_seed)
+            import_state(self.domain, self._baseline)  # valid: it was exported
+            self.faults.clear()
+            self.journal.clear()
+            return counts(self.domain)
+
+    def export_state(self) -> dict[str, Any]:
+        return export_state(self.domain)
+
+    def import_state(self, state: Any) -> dict[str, int]:
+        self._atomically(lambda d: import_state(d, state), on_current=False)
+        return counts(self.domain)
+
+    def seed_ids(self, seed: int | None) -> None:
+        """The id sequence restarts from `seed`; ids in use stay taken (RESP-ID)."""
+        with self._locked():
+            self.id_seed = seed
+            self.domain.store.new_id.reseed(seed)
+            reserve_ids(self.domain)
+
+    def _atomically(self, change: Callable[[Domain], T], *, on_current: bool) -> T:
+        """Tries `change` on a scratch copy first, so a refusal leaves the state untouched."""
+        with self._locked():
+            scratch = scratch_of(self.domain)
+            if on_current:
+                import_state(scratch, export_state(self.domain))
+            change(scratch)
+            return change(self.domain)
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        # Views take only one of the two domain locks, so taking both here can't deadlock.
+        with self._lock, self.domain.store.lock, self.domain.endpoints.lock:
+            yield

@@ -1,0 +1,184 @@
+"""WSGI middleware in front of the Gateway routes: injected faults and the request journal.
+
+It reads (and removes) the `X-Sim-Fault` header, applies the first matching fault rule,
+and records every request outside `/_sim/` in the journal.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import socket
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
+from typing import TYPE_CHECKING, Any
+
+from simulator.access import KeyRing
+from simulator.control_schema import ControlInputError
+from simulator.errors import Unauthenticated
+from simulator.faults import Fault, FaultBook, forced_response, parse_fault_header, reason_phrase
+from simulator.journal import Journal, JournalEntry, timestamp
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+CONTROL_PREFIX = "/_sim"
+HEADER_KEY = "HTTP_X_SIM_FAULT"  # X-Sim-Fault as it appears in a WSGI environ
+INJECTED_HEADER = "X-Sim-Fault-Injected"  # names the rule (or "header") behind a forced answer
+RULE_HEADER = "x-frontier-rule"
+
+
+class Interceptor:
+    def __init__(
+        self,
+        app: WSGIApplication,
+        faults: FaultBook,
+        journal: Journal,
+        keyring: KeyRing,
+        max_body_bytes: int,
+    ) -> None:
+        self.app, self.faults, self.journal = app, faults, journal
+        self.keyring, self.max_body_bytes = keyring, max_body_bytes
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/"):
+            return self.app(environ, start_response)
+        started = time.perf_counter()
+        entry = self._entry(environ, path)
+        try:
+            fault = self._fault(environ, entry)
+        except ControlInputError as error:
+            return self._answer(entry, started, start_response, 400, {}, {"error": str(error)})
+        if fault is None:
+            return self._forward(environ, start_response, entry, started)
+        entry.fault = fault.json()
+        if fault.latency_ms:
+            time.sleep(fault.latency_ms / 1000)
+        if fault.status is not None:  # answered here: the Gateway never sees the request
+            headers, body = forced_response(fault.status, fault.retry_after)
+            headers[INJECTED_HEADER] = fault.source
+            return self._answer(entry, started, start_response, fault.status, headers, body)
+        if fault.drop == "after":  # carried out, then the answer is lost
+            _discard(self._forward(environ, _ignore_start, entry, started))
+            return drop_connection(environ, start_response)
+        if fault.drop == "before":
+            self._record(entry, started)
+            return drop_connection(environ, start_response)
+        return self._forward(environ, start_response, entry, started)
+
+    def _entry(self, environ: WSGIEnvironment, path: str) -> JournalEntry:
+        return JournalEntry(
+            time=timestamp(),
+            method=environ.get("REQUEST_METHOD", "GET"),
+            path=path,
+            query=environ.get("QUERY_STRING", ""),
+            caller=self._caller(environ.get("HTTP_AUTHORIZATION")),
+            body=None,
+            raw_body=self._body(environ),
+        )
+
+    def _fault(self, environ: WSGIEnvironment, entry: JournalEntry) -> Fault | None:
+        header = environ.pop(HEADER_KEY, None)  # the header never reaches the Gateway
+        if header is not None:
+            return parse_fault_header(header)
+        credential = (environ.get("HTTP_AUTHORIZATION") or "").strip().partition(" ")[2].strip()
+        return self.faults.match(entry.method, entry.path, credential or None)
+
+    def _caller(self, authorization: str | None) -> dict[str, str] | None:
+        """Workspace and scope of the key: the journal never holds the key itself."""
+        try:
+            key = self.keyring.authenticate(authorization)
+        except Unauthenticated:
+            return None
+        return {"workspace": key.workspace.name, "scope": key.scope.value}
+
+    def _body(self, environ: WSGIEnvironment) -> bytes | None:
+        """The body, read once and put back for the Gateway; None if absent or too large."""
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return None
+        if not 0 < length <= self.max_body_bytes:
+            return None
+        raw: bytes = environ["wsgi.input"].read(length)
+        environ["wsgi.input"] = io.BytesIO(raw)
+        return raw
+
+    def _forward(
+        self,
+        environ: WSGIEnvironment,
+        start_response: StartResponse,
+        entry: JournalEntry,
+        started: float,
+    ) -> Iterable[bytes]:
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            entry.status = int(status.split(" ", 1)[0])
+            entry.rule = next((v for k, v in headers if k.lower() == RULE_HEADER), None)
+            return start_response(status, headers, exc_info)
+
+        result = self.app(environ, capture)
+        self._record(entry, started)
+        return result
+
+    def _answer(
+        self,
+        entry: JournalEntry,
+        started: float,
+        start_response: StartResponse,
+        status: int,
+        headers: dict[str, str],
+        body: dict[str, Any],
+    ) -> list[bytes]:
+        data = json.dumps(body).encode()
+        start_response(
+            f"{status} {reason_phrase(status)}",
+            [
+                ("Content-Type", "application/json"),
+                ("Content-Length", str(len(data))),
+                *headers.items(),
+            ],
+        )
+        entry.status = status
+        self._record(entry, started)
+        return [data]
+
+    def _record(self, entry: JournalEntry, started: float) -> None:
+        entry.duration_ms = (time.perf_counter() - started) * 1000
+        self.journal.record(entry)
+
+
+def drop_connection(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+    """Closes the client's connection with no response.
+
+    Werkzeug's server hands the app its socket: shutting it down leaves the client with
+    a closed connection and not one byte, and the ConnectionError tells werkzeug to write
+    nothing. Servers that don't (granian) get the closest thing a WSGI app can do: a
+    response whose body fails, so the connection is cut before the body (the status line
+    may or may not reach the client first).
+    """
+    sock = environ.get("werkzeug.socket")
+    if sock is not None:
+        with suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+        raise ConnectionAbortedError("connection dropped by an injected fault")
+    start_response("502 Bad Gateway", [("Content-Length", "1"), ("Connection", "close")])
+    return _failing_body()
+
+
+def _failing_body() -> Iterator[bytes]:
+    raise ConnectionAbortedError("connection dropped by an injected fault")
+    yield b""  # a generator: the error comes when the server reads the body
+
+
+def _discard(result: Iterable[bytes]) -> None:
+    for _ in result:
+        pass
+    close: Callable[[], None] | None = getattr(result, "close", None)
+    if close is not None:
+        close()
+
+
+def _ignore_start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+    return lambda data: None

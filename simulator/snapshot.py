@@ -1,0 +1,188 @@
+"""The whole state as JSON (`State` in control-openapi.yaml), and back.
+
+An import re-creates every group through create's rules, with its own id and timestamp;
+keys travel as SHA-256 digests only, never as plaintext.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from simulator.access import KeyRing, Workspace
+from simulator.config import Config
+from simulator.control_schema import ControlInputError, check
+from simulator.endpoints import Endpoint, EndpointBook
+from simulator.errors import GatewayError
+from simulator.keys import MINT_PREFIX
+from simulator.model import Group, new_group_from_json
+from simulator.serialize import metadata_json, model_json
+from simulator.spec import BodyValidator
+from simulator.store import IdGenerator, Store
+
+FORMAT = "frontier-gateway-sim/state/1"
+
+
+class Domain(Protocol):
+    """What snapshots and seeds write to: an app's Gateway state (see `app.Gateway`)."""
+
+    @property
+    def config(self) -> Config: ...
+    @property
+    def store(self) -> Store: ...
+    @property
+    def endpoints(self) -> EndpointBook: ...
+    @property
+    def keyring(self) -> KeyRing: ...
+    @property
+    def validators(self) -> Mapping[str, BodyValidator]: ...
+
+
+@dataclass
+class Scratch:
+    """An empty copy of a domain's parts, to try a change on before making it for real."""
+
+    config: Config
+    store: Store
+    endpoints: EndpointBook
+    keyring: KeyRing
+    validators: Mapping[str, BodyValidator]
+
+
+def scratch_of(domain: Domain) -> Scratch:
+    store = Store(clock=domain.store.clock, new_id=IdGenerator())
+    endpoints = EndpointBook(store.clock, store.new_id)
+    return Scratch(domain.config, store, endpoints, domain.keyring, domain.validators)
+
+
+def export_state(domain: Domain) -> dict[str, Any]:
+    with domain.store.lock, domain.endpoints.lock:
+        return {
+            "format": FORMAT,
+            "groups": [_group_state(g) for g in domain.store.all_groups()],
+            "reserved_key_prefixes": [
+                {"workspace": ws, "prefix": prefix, "group_id": gid}
+                for ws, prefix, gid in domain.store.reserved_prefixes()
+            ],
+            "endpoints": [_endpoint_state(e) for e in domain.endpoints.all()],
+        }
+
+
+def import_state(domain: Domain, state: Any) -> None:
+    """Replaces the state. It may fail halfway: callers try it on a `Scratch` first."""
+    check("State", state)
+    with domain.store.lock, domain.endpoints.lock:
+        domain.store.clear()
+        domain.endpoints.clear()
+        for i, item in enumerate(state["groups"]):
+            with entry(f"groups[{i}]", item["metadata"].get("external_entity_id")):
+                _restore_group(domain, item)
+        for i, item in enumerate(state.get("reserved_key_prefixes", [])):
+            with entry(f"reserved_key_prefixes[{i}]", item["prefix"]):
+                domain.store.reserve_prefix(item["workspace"], item["prefix"], item["group_id"])
+        for i, item in enumerate(state["endpoints"]):
+            with entry(f"endpoints[{i}]", item["slug"]):
+                _restore_endpoint(domain, item)
+        reserve_ids(domain)
+
+
+def reserve_ids(domain: Domain) -> None:
+    """Marks every id in use as issued, so the generator never hands one out again."""
+    new_id = domain.store.new_id
+    prefixes = [prefix for _, prefix, _ in domain.store.reserved_prefixes()]
+    for group in domain.store.all_groups():
+        new_id.reserve(group.id)
+        prefixes.extend(group.keys)
+    for endpoint in domain.endpoints.all():
+        new_id.reserve(endpoint.id)
+    for prefix in prefixes:
+        if prefix.startswith(MINT_PREFIX):  # a minted prefix is sky_ + a generated id
+            new_id.reserve(prefix.removeprefix(MINT_PREFIX))
+
+
+def counts(domain: Domain) -> dict[str, int]:
+    groups = domain.store.all_groups()
+    return {
+        "groups": len(groups),
+        "api_keys": sum(len(g.keys) for g in groups),
+        "endpoints": len(domain.endpoints.all()),
+    }
+
+
+def onboarded_workspace(domain: Domain, name: str) -> Workspace:
+    """The configured workspace `name`; one not onboarded can hold nothing (ACCESS-ONBOARDED)."""
+    found = next((w for w in domain.config.workspaces if w.name == name), None)
+    if found is None:
+        raise ControlInputError(
+            f"no workspace {name!r} in the configuration ({domain.config.source})"
+        )
+    if not found.onboarded:
+        raise ControlInputError(
+            f"workspace {name!r} isn't onboarded to Frontier Gateway, so it can't hold "
+            "groups or endpoints (ACCESS-ONBOARDED)"
+        )
+    return found
+
+
+@contextmanager
+def entry(where: str, label: str | None = None) -> Iterator[None]:
+    """Turns a refusal inside one entry into a ControlInputError naming that entry."""
+    place = f"{where} ({label})" if label else where
+    try:
+        yield
+    except GatewayError as error:
+        rule = "" if error.rule in error.message else f" ({error.rule})"
+        raise ControlInputError(f"{place}: {error.message}{rule}") from None
+    except ValueError as error:  # ControlInputError too
+        raise ControlInputError(f"{place}: {error}") from None
+
+
+def _group_state(group: Group) -> dict[str, Any]:
+    return {
+        "workspace": group.workspace,
+        "id": group.id,
+        "metadata": metadata_json(group),
+        "models": [model_json(m) for m in group.models],
+        "hierarchy": {
+            "limit_enforcement": group.mode,
+            "parent_group_id": group.parent.id if group.parent else None,
+        },
+        "created_at": group.created_at,
+        "api_keys": [
+            {"prefix": r.prefix, "name": r.name, "sha256": r.digest.hex()}
+            for r in group.keys.values()
+        ],
+    }
+
+
+def _endpoint_state(endpoint: Endpoint) -> dict[str, Any]:
+    return {
+        "workspace": endpoint.workspace,
+        "id": endpoint.id,
+        "slug": endpoint.slug,
+        "targets": [dict(t) for t in endpoint.targets],
+        "created_at": endpoint.created_at,
+        "updated_at": endpoint.updated_at,
+    }
+
+
+def _restore_group(domain: Domain, item: Mapping[str, Any]) -> None:
+    workspace = onboarded_workspace(domain, item["workspace"])
+    body = {k: item[k] for k in ("metadata", "models", "hierarchy")}
+    domain.validators["createGroup"].validate(body)  # the Gateway's own create schema
+    new = new_group_from_json(body)
+    group = domain.store.restore_group(workspace.name, new, item["id"], item["created_at"])
+    for key in item.get("api_keys", []):
+        digest = bytes.fromhex(key["sha256"])
+        domain.store.restore_key(group, key["prefix"], key.get("name"), digest)
+
+
+def _restore_endpoint(domain: Domain, item: Mapping[str, Any]) -> None:
+    workspace = onboarded_workspace(domain, item["workspace"])
+    domain.validators["createEndpoint"].validate({"slug": item["slug"], "targets": item["targets"]})
+    endpoint = Endpoint(
+        item["id"], workspace.name, item["slug"], (), item["created_at"], item["updated_at"]
+    )
+    domain.endpoints.restore(workspace, endpoint, item["targets"])

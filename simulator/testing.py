@@ -1,0 +1,147 @@
+"""A handle on a running simulator for tests: its URL, its keys by role, its control API.
+
+It speaks HTTP only, so it drives an in-process simulator (`control.ThreadedSimulator`)
+and a `frontier-sim` started elsewhere alike. The pytest plugin hands one to each test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import requests
+
+from simulator.access import Scope
+from simulator.config import Config
+
+
+@dataclass(frozen=True)
+class Keys:
+    """A configuration's keys by role, the four roles of the conformance suite's options.
+
+    A role the configuration has no key for is None.
+    """
+
+    manage: str | None = None  # management scope, onboarded workspace
+    view: str | None = None  # view scope, the same workspace
+    other_workspace: str | None = None  # management scope, another onboarded workspace
+    not_onboarded: str | None = None  # a workspace not onboarded to Frontier Gateway
+
+    @classmethod
+    def from_config(cls, config: Config) -> Keys:
+        def first(scope: Scope, onboarded: bool, workspace: str | None = None) -> Any:
+            return next(
+                (
+                    k
+                    for k in config.keys
+                    if k.scope is scope
+                    and k.workspace.onboarded is onboarded
+                    and workspace in (None, k.workspace.name)
+                ),
+                None,
+            )
+
+        manage = first(Scope.MANAGEMENT, True)
+        home = manage.workspace.name if manage else None
+        view = first(Scope.VIEW, True, home)
+        other = next(
+            (k for k in config.keys if k.workspace.onboarded and k.workspace.name != home), None
+        )
+        not_onboarded = next((k for k in config.keys if not k.workspace.onboarded), None)
+        return cls(*(k.key if k else None for k in (manage, view, other, not_onboarded)))
+
+    def as_dict(self) -> dict[str, str]:
+        """Role → key, for the roles that have one."""
+        return {role: key for role, key in asdict(self).items() if key is not None}
+
+
+class SimulatorClient:
+    """A running simulator: its URL, its keys by role, and its control API.
+
+    `app` is the Flask app when the simulator runs in this process, else None.
+    """
+
+    def __init__(self, url: str, keys: Keys, *, app: Any = None) -> None:
+        self.url = url.rstrip("/")
+        self.keys = keys
+        self.app = app
+        self._http = requests.Session()
+
+    def headers(self, role: str = "manage") -> dict[str, str]:
+        """`{"Authorization": "Api-Key <key>"}` for a role of `keys` (manage, view, ...)."""
+        key = self.keys.as_dict().get(role)
+        if key is None:
+            raise LookupError(f"no key for role {role!r}; roles: {sorted(self.keys.as_dict())}")
+        return {"Authorization": f"Api-Key {key}"}
+
+    def reset(self) -> dict[str, Any]:
+        """Back to the start-up state: no groups (or the seed's), no faults, empty journal."""
+        return self._call("POST", "/_sim/reset")
+
+    def fail_next(
+        self, status: int = 503, *, retry_after: int | None = None, times: int = 1, **match: str
+    ) -> dict[str, Any]:
+        """The next `times` matching requests get `status` and are not carried out.
+
+        `match` takes `method`, `path` (a glob) and `key`; 429 answers with the documented
+        `{"error": ..., "retry_after": N}` and a Retry-After header (default 1 s).
+        """
+        effect = {"status": status} | ({} if retry_after is None else {"retry_after": retry_after})
+        return self.add_fault(effect | {"times": times} | match)
+
+    def delay_next(self, latency_ms: int, *, times: int = 1, **match: str) -> dict[str, Any]:
+        """The next `times` matching requests wait `latency_ms` first, then are carried out."""
+        return self.add_fault({"latency_ms": latency_ms, "times": times} | match)
+
+    def drop_next(self, *, after: bool = False, times: int = 1, **match: str) -> dict[str, Any]:
+        """The next matching requests lose their connection, before (or `after`) running."""
+        return self.add_fault({"drop": "after" if after else "before", "times": times} | match)
+
+    def add_fault(self, rule: Mapping[str, Any]) -> dict[str, Any]:
+        """Any rule of `FaultRule` in control-openapi.yaml; returns it with its id."""
+        return self._call("POST", "/_sim/faults", json=dict(rule))
+
+    def faults(self) -> list[dict[str, Any]]:
+        rules: list[dict[str, Any]] = self._call("GET", "/_sim/faults")["rules"]
+        return rules
+
+    def clear_faults(self) -> None:
+        self._call("DELETE", "/_sim/faults")
+
+    def journal(
+        self, *, limit: int | None = None, method: str | None = None, path: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Recent requests, oldest first, optionally the last `limit` matching method/path."""
+        params = {"limit": limit, "method": method, "path": path}
+        query = {k: v for k, v in params.items() if v is not None}
+        entries: list[dict[str, Any]] = self._call("GET", "/_sim/journal", params=query)["entries"]
+        return entries
+
+    def export_state(self) -> dict[str, Any]:
+        return self._call("GET", "/_sim/state")
+
+    def import_state(self, state: Mapping[str, Any]) -> dict[str, Any]:
+        return self._call("PUT", "/_sim/state", json=dict(state))
+
+    def load(self, seed: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Adds a seed document's groups, keys and endpoints; returns the keys' plaintexts."""
+        keys: list[dict[str, Any]] = self._call("POST", "/_sim/load", json=dict(seed))["api_keys"]
+        return keys
+
+    def seed_ids(self, seed: int | None) -> None:
+        self._call("POST", "/_sim/seed", json={"seed": seed})
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        response = self._http.request(method, self.url + path, timeout=30, **kwargs)
+        if response.status_code >= 400:
+            raise SimulatorControlError(f"{method} {path}: {response.status_code} {response.text}")
+        body: dict[str, Any] = response.json()
+        return body
+
+
+class SimulatorControlError(RuntimeError):
+    """The control API refused a call (a bad fault rule, snapshot or seed)."""
