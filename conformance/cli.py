@@ -1,0 +1,160 @@
+"""`frontier-conformance`: certify a Frontier Gateway implementation from the command line.
+
+Every option can also come from an environment variable. Exit codes: 0 conforms, 1 does
+not, 2 usage or connection error, 130 interrupted (after clean-up).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from conformance.options import DEFAULT_MAX_EXAMPLES, DEFAULT_MAX_WRITES
+
+USAGE = 2
+ENV = {
+    "base_url": "FRONTIER_BASE_URL",
+    "api_key": "FRONTIER_API_KEY",
+    "view_key": "FRONTIER_VIEW_KEY",
+    "other_workspace_key": "FRONTIER_OTHER_WORKSPACE_KEY",
+    "not_onboarded_key": "FRONTIER_NOT_ONBOARDED_KEY",
+    "strict": "FRONTIER_STRICT",
+    "select": "FRONTIER_SELECT",
+    "report_dir": "FRONTIER_REPORT_DIR",
+    "deviations": "FRONTIER_DEVIATIONS",
+    "max_examples": "FRONTIER_MAX_EXAMPLES",
+    "max_writes": "FRONTIER_MAX_WRITES",
+    "app": "FRONTIER_APP",
+}
+TRUE = ("1", "true", "yes", "on")
+
+
+# name → (help, extra argparse settings); each help ends with the variable it also reads.
+OPTIONS: dict[str, tuple[str, dict[str, Any]]] = {
+    "base_url": ("the implementation's base URL, e.g. http://127.0.0.1:8080", {"metavar": "URL"}),
+    "api_key": ("management key of an onboarded workspace (required)", {"metavar": "KEY"}),
+    "view_key": ("a view-scope key of the same workspace", {"metavar": "KEY"}),
+    "other_workspace_key": ("a management key of another onboarded workspace", {"metavar": "KEY"}),
+    "not_onboarded_key": ("a key of a workspace that isn't onboarded", {"metavar": "KEY"}),
+    "strict": ("also check choice rules", {"action": "store_true", "default": None}),
+    "select": ("run only these rules (space- or comma-separated in the variable)",
+               {"nargs": "+", "metavar": "RULE_ID"}),
+    "report_dir": ("write junit.xml, conformance.json and scorecard.md here", {"metavar": "DIR"}),
+    "deviations": ("YAML list of known deviations", {"metavar": "FILE"}),
+    "max_examples": (f"schemathesis examples per operation (default {DEFAULT_MAX_EXAMPLES})",
+                     {"type": int, "metavar": "N"}),
+    "max_writes": (f"most creates a run may send (default {DEFAULT_MAX_WRITES})",
+                   {"type": int, "metavar": "N"}),
+    "app": ("test the WSGI app this factory returns, in-process, instead of a URL",
+            {"metavar": "MODULE:FACTORY"}),
+}  # fmt: skip
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="frontier-conformance",
+        description="Check, rule by rule, that a Frontier Gateway implementation behaves as "
+        "documented. Every option also reads the environment variable shown.",
+        epilog="Exit codes: 0 conforms, 1 does not, 2 usage or connection error, "
+        "130 interrupted (after clean-up).",
+    )
+    for name, (text, settings) in OPTIONS.items():
+        flag = "--" + name.replace("_", "-")
+        parser.add_argument(flag, help=f"{text} [{ENV[name]}]", **settings)
+    return parser
+
+
+def resolve(args: argparse.Namespace, environ: dict[str, str]) -> dict[str, Any]:
+    """Command-line values, else the environment's, else the defaults."""
+    values = {name: getattr(args, name) for name in ENV}
+    for name, variable in ENV.items():
+        if values[name] is None and environ.get(variable):
+            values[name] = _from_env(name, environ[variable])
+    values["strict"] = bool(values["strict"])
+    values["select"] = tuple(values["select"] or ())
+    if values["max_examples"] is None:
+        values["max_examples"] = DEFAULT_MAX_EXAMPLES
+    values["max_writes"] = (
+        DEFAULT_MAX_WRITES if values["max_writes"] is None else values["max_writes"]
+    )
+    return values
+
+
+def _from_env(name: str, text: str) -> Any:
+    if name == "strict":
+        return text.strip().lower() in TRUE
+    if name == "select":
+        return text.replace(",", " ").split()
+    if name in ("max_examples", "max_writes"):
+        try:
+            return int(text)
+        except ValueError:
+            raise SystemExit(_usage(f"{ENV[name]} must be a whole number, not {text!r}")) from None
+    return text
+
+
+def load_app(spec: str) -> Any:
+    """`module:factory` → the WSGI app the factory returns."""
+    module_name, _, attribute = spec.partition(":")
+    if not module_name or not attribute:
+        raise ValueError(f"--app must look like module:factory, not {spec!r}")
+    factory = getattr(importlib.import_module(module_name), attribute)
+    return factory()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    values = resolve(build_parser().parse_args(argv), dict(os.environ))
+    if not values["api_key"]:
+        return _usage("--api-key (or FRONTIER_API_KEY) is required")
+    if bool(values["base_url"]) == bool(values["app"]):
+        return _usage("give exactly one of --base-url and --app")
+    try:
+        return _run(values)
+    except KeyboardInterrupt:
+        print("frontier-conformance: interrupted", file=sys.stderr)
+        return 130
+
+
+def _run(values: dict[str, Any]) -> int:
+    from conformance.deviations import DeviationsError, load_deviations
+    from conformance.report import summary
+    from conformance.runner import UsageError, run
+    from conformance.target import TargetUnreachable
+
+    try:
+        deviations = load_deviations(values["deviations"]) if values["deviations"] else ()
+        app = load_app(values["app"]) if values["app"] else None
+        result = run(
+            api_key=values["api_key"], app=app, base_url=values["base_url"] or None,
+            view_key=values["view_key"], other_workspace_key=values["other_workspace_key"],
+            not_onboarded_key=values["not_onboarded_key"], strict=values["strict"],
+            select=values["select"], report_dir=values["report_dir"], deviations=deviations,
+            max_examples=values["max_examples"], max_writes=values["max_writes"], quiet=False,
+        )  # fmt: skip
+    except (
+        DeviationsError,
+        UsageError,
+        TargetUnreachable,
+        ValueError,
+        ImportError,
+        AttributeError,
+    ) as error:
+        return _usage(str(error))
+    print()
+    print(summary(result))
+    for kind, path in result.reports.items():
+        print(f"report ({kind}): {path}")
+    return result.exit_code
+
+
+def _usage(message: str) -> int:
+    print(f"frontier-conformance: {message}", file=sys.stderr)
+    return USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

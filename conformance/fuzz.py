@@ -1,0 +1,124 @@
+"""schemathesis against the target, one check per operation, safe on a real deployment.
+
+Each generated case goes through `cases.CaseRunner`, which edits it so it only touches what
+this run created; default mode sees openapi.yaml without what the documentation leaves open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import hypothesis
+import schemathesis
+from schemathesis.checks import not_a_server_error
+from schemathesis.generation import overrides
+
+# The builder the schemathesis pytest plugin uses: it adds the explicit-example and coverage
+# phases to a Hypothesis test of one operation, which the public `as_strategy()` doesn't.
+from schemathesis.generation.hypothesis.builder import (
+    HypothesisTestConfig,
+    HypothesisTestMode,
+    create_test,
+)
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    missing_required_header,
+    negative_data_rejection,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from conformance.cases import CaseRunner
+from conformance.catalogue import load_spec
+from conformance.registry import SCHEMA, Check, NotRun
+from conformance.session import Session
+from conformance.specmap import Operation, collections, operations, relaxed
+from conformance.target import TIMEOUT
+
+CHECKS: dict[str, Callable[..., Any]] = {
+    "SCHEMA-SERVER-ERROR": not_a_server_error,
+    "SCHEMA-STATUS": status_code_conformance,
+    "SCHEMA-NEGATIVE": negative_data_rejection,
+    "SCHEMA-CONTENT-TYPE": content_type_conformance,
+    "SCHEMA-RESPONSE": response_schema_conformance,
+    "SCHEMA-AUTH-HEADER": missing_required_header,
+}
+ON_ERRORS = ("SCHEMA-SERVER-ERROR", "SCHEMA-STATUS", "SCHEMA-NEGATIVE")  # ERR-BODY is a choice
+
+
+def fuzz_checks(strict: bool) -> list[Check]:
+    """One check per operation in openapi.yaml, reporting on every schema rule it runs."""
+    rules = [r for r in CHECKS if strict or r != "SCHEMA-AUTH-HEADER"]
+    return [
+        Check(op.label, rules[0], _runner(op), family=SCHEMA, reports=tuple(rules[1:]))
+        for op in operations(load_spec())
+    ]
+
+
+def _runner(operation: Operation) -> Callable[[Session], None]:
+    def fuzz_operation(s: Session) -> None:
+        Fuzzer.of(s).fuzz(s, operation)
+
+    return fuzz_operation
+
+
+class Fuzzer:
+    """The schemathesis schema of one run, built once, pointed at the target."""
+
+    checks = CHECKS
+    on_errors = ON_ERRORS
+
+    def __init__(self, s: Session) -> None:
+        spec = relaxed(load_spec(), s.strict)
+        self.collections = collections(spec)
+        self.schema = schemathesis.openapi.from_dict(spec)
+        options = s.run.options
+        self.schema.config.update(
+            headers={"Authorization": s.api.authorization}, request_timeout=TIMEOUT
+        )
+        if options.app is not None:
+            self.schema.app = options.app
+        else:
+            self.schema.config.update(base_url=options.base_url)
+
+    @classmethod
+    def of(cls, s: Session) -> Fuzzer:
+        """The run's fuzzer: the schema is loaded once per run, not once per operation."""
+        fuzzer = s.run.cache.get(cls.__name__)
+        if not isinstance(fuzzer, Fuzzer):
+            fuzzer = s.run.cache[cls.__name__] = cls(s)
+        return fuzzer
+
+    def fuzz(self, s: Session, operation: Operation) -> None:
+        if not s.run.options.fuzz:
+            raise NotRun("fuzzing is off")
+        api_operation = self.schema[operation.path][operation.method]
+        runner = CaseRunner(s, self, operation)
+        runner.prepare()
+
+        def each_case(case: Any) -> None:
+            runner(case)
+
+        create_test(
+            operation=api_operation, test_func=each_case, config=self._config(s, api_operation)
+        )()
+        runner.report()
+
+    def _config(self, s: Session, api_operation: Any) -> HypothesisTestConfig:
+        return HypothesisTestConfig(
+            project=self.schema.config,
+            modes=[
+                HypothesisTestMode.EXAMPLES,
+                HypothesisTestMode.COVERAGE,
+                HypothesisTestMode.FUZZING,
+            ],
+            settings=hypothesis.settings(
+                max_examples=s.run.options.max_examples,
+                deadline=None,
+                database=None,
+                phases=(hypothesis.Phase.explicit, hypothesis.Phase.generate),
+                suppress_health_check=list(hypothesis.HealthCheck),
+            ),
+            override=overrides.with_config_headers(self.schema.config, operation=api_operation),
+        )
