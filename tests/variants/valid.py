@@ -93,9 +93,9 @@ def problem_json_errors(mp: pytest.MonkeyPatch) -> Flask:
 def extra_response_fields(mp: pytest.MonkeyPatch) -> Flask:
     """Responses carry fields the documentation doesn't list, at every level."""
 
-    def enrich(body: Any) -> Any:
-        if isinstance(body, dict):
-            return {**{k: enrich(v) for k, v in body.items()}, "x_revision": 3}
+    def enrich(body: Any, key: str = "") -> Any:
+        if isinstance(body, dict) and key != "usage":  # usage's keys are slugs, not fields
+            return {**{k: enrich(v, k) for k, v in body.items()}, "x_revision": 3}
         if isinstance(body, list):
             return [enrich(item) for item in body]
         return body
@@ -142,7 +142,8 @@ def duplicate_id_checked_first(mp: pytest.MonkeyPatch) -> Flask:
         store = app_module.gateway().store
         raw = request.get_json(silent=True)
         if operation_id == "createGroup" and isinstance(raw, dict):
-            extid = (raw.get("metadata") or {}).get("external_entity_id")
+            metadata = raw.get("metadata")
+            extid = metadata.get("external_entity_id") if isinstance(metadata, dict) else None
             key = app_module.authorized(app_module.Scope.MANAGEMENT)
             if isinstance(extid, str) and (key.workspace.name, extid) in store._by_external_id:
                 raise DuplicateExternalEntityId()

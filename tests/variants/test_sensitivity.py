@@ -1,0 +1,33 @@
+"""The conformance suite tells broken simulators from valid ones (its sensitivity)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.variants.broken import BROKEN, Variant
+from tests.variants.harness import judge
+from tests.variants.valid import VALID
+
+
+@pytest.mark.parametrize("variant", BROKEN, ids=lambda v: v.name)
+def test_suite_catches_broken_variant(variant: Variant) -> None:
+    """A variant breaking one rule fails the run, and the failures name that rule."""
+    verdict = judge(variant)
+    assert verdict.exit_code == 1, f"{variant.name}: the suite passed a broken simulator"
+    reported = sorted(verdict.failed)
+    assert variant.rules <= verdict.failed, f"breaks {sorted(variant.rules)}; reported {reported}"
+
+
+@pytest.mark.parametrize("variant", VALID, ids=lambda v: v.name)
+def test_suite_passes_valid_variant(variant: Variant) -> None:
+    """A variant that differs only where the documentation is silent passes by default."""
+    verdict = judge(variant)
+    assert verdict.passed, f"{variant.name}: the suite failed {sorted(verdict.failed)}"
+
+
+def test_variant_catalogue_is_large_enough() -> None:
+    """At least 30 broken and 6 valid variants, each with a distinct name."""
+    names = [v.name for v in BROKEN + VALID]
+    assert len(BROKEN) >= 30
+    assert len(VALID) >= 6
+    assert len(names) == len(set(names))
