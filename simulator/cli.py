@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import signal
 import socket
 import sys
 from collections.abc import Sequence
@@ -162,6 +163,9 @@ def server_settings(threads: int) -> dict[str, Any]:
         "workers": 1,  # one process, one store
         "blocking_threads": max(1, threads),
         "log_enabled": False,  # no access log: an Authorization header is never written anywhere
+        # A worker that doesn't stop within this many seconds of Ctrl-C is killed; in-memory
+        # state has nothing to flush.
+        "workers_kill_timeout": 2,
     }
 
 
@@ -169,6 +173,10 @@ def _load_app(config: Config, state: dict[str, Any] | None = None, control_api: 
     from simulator.app import create_app
     from simulator.control import harness
 
+    # Runs in granian's worker process. Ctrl-C in a terminal reaches the whole process
+    # group; left to the worker too, it races granian's own shutdown and can hang both
+    # processes. The parent alone handles it and stops the worker.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     app = create_app(config, control_api=control_api)
     if state is not None:
         harness(app).start_from(state)  # what the seed made, ids and digests alike

@@ -280,9 +280,10 @@ class SimServer:
     url: str
 
     def stop(self) -> tuple[int, str, str]:
-        """SIGINT, then the exit code and everything the process printed."""
+        """SIGINT to the process group, as Ctrl-C in a terminal sends it to the server and its
+        worker alike; then the exit code and everything the process printed."""
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
+            os.killpg(self.process.pid, signal.SIGINT)
         try:
             out, err = self.process.communicate(timeout=20)
         except subprocess.TimeoutExpired:
