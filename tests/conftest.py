@@ -1,10 +1,26 @@
-"""Project-wide test settings: under CI a skipped test fails the run."""
+"""Project-wide fixtures (a fresh app and its test client) and settings: under CI a skipped
+test fails the run."""
 
 from __future__ import annotations
 
 import os
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from simulator import create_app
+
+
+@pytest.fixture
+def app() -> Flask:
+    """A fresh simulator with its own store: tests never share state."""
+    return create_app()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -6,15 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
-from simulator import create_app
-
-MANAGE = {"Authorization": "Api-Key sim-manage-acme"}
-VIEW = {"Authorization": "Api-Key sim-view-acme"}
-OTHER = {"Authorization": "Api-Key sim-manage-globex"}
-NOT_ONBOARDED = {"Authorization": "Api-Key sim-manage-initech"}
+from tests.defaults import MANAGE, NOT_ONBOARDED, OTHER, VIEW  # noqa: F401  (re-exported)
 
 
 def group_body(
@@ -34,16 +28,6 @@ def rate(threshold: int, slug: str = "org/model") -> list[dict[str, Any]]:
     return [
         {"slug": slug, "rate_limits": [{"type": "TOKEN", "unit": "MINUTE", "threshold": threshold}]}
     ]
-
-
-@pytest.fixture
-def app() -> Flask:
-    return create_app()
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 @pytest.fixture

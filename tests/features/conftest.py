@@ -9,16 +9,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from simulator import create_app
 from simulator.control import harness
 from simulator.harness import Harness
+from tests.defaults import ENDPOINTS, GROUPS, MANAGE, OTHER, VIEW  # noqa: F401  (re-exported)
 
-GROUPS = "/v1/gateway/groups"
-ENDPOINTS = "/v1/gateway/endpoints"
 SLUG = "your-org/your-model"
-MANAGE = {"Authorization": "Api-Key sim-manage-acme"}
-VIEW = {"Authorization": "Api-Key sim-view-acme"}
-OTHER = {"Authorization": "Api-Key sim-manage-globex"}
 
 
 def group_body(
@@ -57,16 +52,6 @@ def group_count(client: FlaskClient, headers: dict[str, str] = MANAGE) -> int:
     response = client.get(GROUPS, headers=headers)
     assert response.status_code == 200
     return len(response.get_json()["items"])
-
-
-@pytest.fixture
-def app() -> Flask:
-    return create_app()
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 @pytest.fixture

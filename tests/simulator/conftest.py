@@ -21,28 +21,22 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from simulator import create_app
 from simulator.app import EXTENSION, RULE_HEADER
 from simulator.store import Store
+from tests.defaults import (  # noqa: F401  (re-exported to the tests beside this file)
+    GROUPS,
+    MANAGE,
+    MANAGE_KEY,
+    NOT_ONBOARDED,
+    NOT_ONBOARDED_KEY,
+    OTHER,
+    OTHER_WORKSPACE_KEY,
+    VIEW,
+    VIEW_KEY,
+    auth,
+)
 
-GROUPS = "/v1/gateway/groups"
 SLUG = "your-org/your-model"
-
-# The default keys, one per role (contract: "Workspaces and keys in the simulator").
-MANAGE_KEY = "sim-manage-acme"
-VIEW_KEY = "sim-view-acme"
-OTHER_WORKSPACE_KEY = "sim-manage-globex"
-NOT_ONBOARDED_KEY = "sim-manage-initech"
-
-
-def auth(key: str, scheme: str = "Api-Key") -> dict[str, str]:
-    return {"Authorization": f"{scheme} {key}"}
-
-
-MANAGE = auth(MANAGE_KEY)
-VIEW = auth(VIEW_KEY)
-OTHER = auth(OTHER_WORKSPACE_KEY)
-NOT_ONBOARDED = auth(NOT_ONBOARDED_KEY)
 
 # gateway-facts §1.1, "Example request" and "Example response `200`", exactly.
 DOCUMENTED_REQUEST: dict[str, Any] = {
@@ -186,16 +180,6 @@ def assert_refused(response: TestResponse, status: int, rule: str | None = None)
 def store_of(app: Flask) -> Store:
     store: Store = app.extensions[EXTENSION].store
     return store
-
-
-@pytest.fixture
-def app() -> Flask:
-    return create_app()
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 @pytest.fixture
