@@ -1,49 +1,71 @@
-"""The documented "Manage groups and API keys" walkthrough, step by step over HTTP."""
+"""The documented "Manage groups and API keys" walkthrough, step by step, in-process and over
+a real loopback socket."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+import requests
 from flask.testing import FlaskClient
 
+from simulator.testing import SimulatorClient
 from tests.api.conftest import MANAGE, group_body
 
+Call = Callable[[str, str, Any], tuple[int, Any]]
 
-def test_walkthrough_manage_groups_and_api_keys(client: FlaskClient) -> None:
+
+def walkthrough(call: Call) -> None:
     """Root, child, mint, list, revoke, delete the root: the child and its keys are gone."""
     # 1. Create a root.
-    root = client.post("/v1/gateway/groups", json=group_body("cust_42"), headers=MANAGE)
-    assert root.status_code == 200
-    root_id = root.json["id"]
+    status, root = call("POST", "/v1/gateway/groups", group_body("cust_42"))
+    assert status == 200
     # 2. Add a child.
-    child = client.post(
-        "/v1/gateway/groups", json=group_body("cust_42_eng", parent=root_id), headers=MANAGE
-    )
-    assert child.status_code == 200
-    child_id = child.json["id"]
-    assert child.json["hierarchy"] == {
-        "limit_enforcement": "INDEPENDENT",
-        "parent_group_id": root_id,
-    }
+    status, child = call("POST", "/v1/gateway/groups", group_body("cust_42_eng", parent=root["id"]))
+    assert status == 200
+    assert child["hierarchy"] == {"limit_enforcement": "INDEPENDENT", "parent_group_id": root["id"]}
     # 3. Mint a key under the child (and one more that stays live until the delete).
-    keys = f"/v1/gateway/groups/{child_id}/api_keys"
-    minted = client.post(keys, json={"name": "prod-key-1"}, headers=MANAGE)
-    assert minted.status_code == 200
-    prefix = minted.json["prefix"]
-    kept = client.post(keys, json={"name": "prod-key-2"}, headers=MANAGE).json["prefix"]
+    keys = f"/v1/gateway/groups/{child['id']}/api_keys"
+    status, minted = call("POST", keys, {"name": "prod-key-1"})
+    assert status == 200
+    prefix = minted["prefix"]
+    kept = call("POST", keys, {"name": "prod-key-2"})[1]["prefix"]
     # 4. List keys.
-    listed = client.get(keys, headers=MANAGE).json
-    assert listed["items"] == [
+    assert call("GET", keys, None)[1]["items"] == [
         {"prefix": prefix, "name": "prod-key-1"},
         {"prefix": kept, "name": "prod-key-2"},
     ]
     # 5. Revoke the key.
-    assert client.delete(f"{keys}/{prefix}", headers=MANAGE).json == {"prefix": prefix}
-    assert client.get(f"{keys}/{prefix}", headers=MANAGE).status_code == 404
+    assert call("DELETE", f"{keys}/{prefix}", None) == (200, {"prefix": prefix})
+    assert call("GET", f"{keys}/{prefix}", None)[0] == 404
     # 6. Delete the root.
-    deleted = client.delete(f"/v1/gateway/groups/{root_id}", headers=MANAGE)
-    assert deleted.status_code == 200
-    assert set(deleted.json) == {"id", "metadata", "deleted_at"}
+    status, deleted = call("DELETE", f"/v1/gateway/groups/{root['id']}", None)
+    assert status == 200
+    assert set(deleted) == {"id", "metadata", "deleted_at"}
     # 7. The child and its keys are gone.
-    assert client.get(f"/v1/gateway/groups/{child_id}", headers=MANAGE).status_code == 404
-    assert client.get(keys, headers=MANAGE).status_code == 404
-    assert client.get(f"{keys}/{kept}", headers=MANAGE).status_code == 404
-    assert client.get("/v1/gateway/groups", headers=MANAGE).json["items"] == []
+    assert call("GET", f"/v1/gateway/groups/{child['id']}", None)[0] == 404
+    assert call("GET", keys, None)[0] == 404
+    assert call("GET", f"{keys}/{kept}", None)[0] == 404
+    assert call("GET", "/v1/gateway/groups", None)[1]["items"] == []
+
+
+def test_walkthrough_in_process(client: FlaskClient) -> None:
+    """The walkthrough through the Flask test client."""
+
+    def call(method: str, path: str, body: Any) -> tuple[int, Any]:
+        response = client.open(path, method=method, json=body, headers=MANAGE)
+        return response.status_code, response.json
+
+    walkthrough(call)
+
+
+def test_walkthrough_over_a_socket(frontier_gateway: SimulatorClient) -> None:
+    """The walkthrough over HTTP against a simulator on a loopback port."""
+    session = requests.Session()
+    session.headers.update(frontier_gateway.headers())
+
+    def call(method: str, path: str, body: Any) -> tuple[int, Any]:
+        response = session.request(method, frontier_gateway.url + path, json=body, timeout=10)
+        return response.status_code, response.json()
+
+    walkthrough(call)
