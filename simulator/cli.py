@@ -7,6 +7,7 @@ the store's lock.
 from __future__ import annotations
 
 import argparse
+import gc
 import ipaddress
 import signal
 import socket
@@ -180,7 +181,19 @@ def _load_app(config: Config, state: dict[str, Any] | None = None, control_api: 
     app = create_app(config, control_api=control_api)
     if state is not None:
         harness(app).start_from(state)  # what the seed made, ids and digests alike
+    tune_gc()
     return app
+
+
+def tune_gc() -> None:
+    """Collects cyclic garbage less often, for throughput and shorter pauses.
+
+    A request frees nearly all it allocates by reference counting, while the store's
+    objects live long; the default threshold (700) ran a collection every few dozen
+    creates. What start-up made is frozen out of every later collection.
+    """
+    gc.freeze()
+    gc.set_threshold(20_000, 10, 10)
 
 
 def _free_port(host: str) -> int:

@@ -1,0 +1,293 @@
+"""`python -m benchmarks`: runs every measure and prints one table, each target met or missed.
+
+Timings are medians; a ratio compares medians taken in the same run. Nothing here asserts:
+a missed target is reported, never raised.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from benchmarks.load import WRK_MISSING, Load, wrk_available
+from benchmarks.prism import PrismUnavailable, prism_argv
+from benchmarks.process import (
+    SuiteUnavailable,
+    conformance_http,
+    conformance_inprocess,
+    startup_seconds,
+)
+from benchmarks.servers import ROOT, bare_argv
+from benchmarks.throughput import Pair, compare, thread_sweep
+from simulator.cli import build_parser
+
+SECTIONS = ("throughput", "prism", "scaling", "memory", "startup", "conformance")
+
+
+@dataclass(frozen=True)
+class Row:
+    metric: str
+    value: str
+    reference: str = ""
+    ratio: str = ""
+    target: str = ""
+    verdict: str = ""
+
+
+def verdict(met: bool) -> str:
+    return "met" if met else "MISSED"
+
+
+def skipped(metric: str, reason: str) -> list[Row]:
+    return [Row(metric, f"skipped: {reason}")]
+
+
+@dataclass(frozen=True)
+class Settings:
+    load: Load
+    rounds: int
+    sizes: tuple[int, ...]
+    samples: int
+    traced_groups: int
+    startups: int
+
+
+def throughput_rows(settings: Settings) -> list[Row]:
+    if not wrk_available():
+        return skipped("create throughput", WRK_MISSING)
+    pair = compare("bare Flask", bare_argv, settings.load, settings.rounds)
+    return _pair_rows(pair, "create throughput vs bare Flask, req/s", 0.7)
+
+
+def prism_rows(settings: Settings) -> list[Row]:
+    if not wrk_available():
+        return skipped("create throughput vs Prism", WRK_MISSING)
+    try:
+        prism_argv(0)  # installs Prism on first use
+    except PrismUnavailable as error:
+        return skipped("create throughput vs Prism", str(error))
+    pair = compare("Prism", prism_argv, settings.load, settings.rounds)
+    return _pair_rows(pair, "create throughput vs Prism, req/s", 1.0)
+
+
+def _pair_rows(pair: Pair, metric: str, target: float) -> list[Row]:
+    sim, other = pair.simulator, pair.other
+    rows = [
+        Row(
+            metric,
+            f"{sim.requests_per_s:,.0f}",
+            f"{other.requests_per_s:,.0f} ({pair.reference})",
+            f"{pair.ratio:.2f}",
+            f">= {target:.1f} x",
+            verdict(pair.ratio >= target),
+        ),
+        Row(
+            "  latency p50 / p99, ms",
+            f"{sim.p50_ms:.1f} / {sim.p99_ms:.1f}",
+            f"{other.p50_ms:.1f} / {other.p99_ms:.1f}",
+        ),
+    ]
+    if sim.cpu_us and other.cpu_us:  # the inverse ratio: less CPU per request is better
+        rows.append(
+            Row(
+                "  server CPU per request, µs",
+                f"{sim.cpu_us:.0f}",
+                f"{other.cpu_us:.0f}",
+                f"{other.cpu_us / sim.cpu_us:.2f}",
+            )
+        )
+    for name, result in (("frontier-sim", sim), (pair.reference, other)):
+        if result.failed:
+            rows.append(Row(f"  WARNING: {name}", f"{result.failed} non-2xx or socket errors"))
+    return rows
+
+
+def thread_rows(settings: Settings) -> list[Row]:
+    """Not in the default run: the figures behind the default of `frontier-sim --threads`."""
+    if not wrk_available():
+        return skipped("create throughput by --threads", WRK_MISSING)
+    sweep = thread_sweep([1, 2, 4, 8, 16], settings.load, settings.rounds)
+    return [
+        Row(
+            f"create throughput, frontier-sim --threads {count}, req/s",
+            f"{result.requests_per_s:,.0f}",
+            f"p50 {result.p50_ms:.1f} / p99 {result.p99_ms:.1f} ms, CPU {result.cpu_us:.0f} µs/req",
+        )
+        for count, result in sweep.items()
+    ]
+
+
+def scaling_rows(settings: Settings) -> list[Row]:
+    sizes = ",".join(str(s) for s in settings.sizes)
+    raw = _inprocess("scaling", "--sizes", sizes, "--samples", str(settings.samples))
+    latency = {int(k): v for k, v in raw["latency_us"].items()}
+    empty = latency[min(latency)]
+    rows = [Row("create latency in-process, empty store, µs", f"{empty:.0f}")]
+    for size in sorted(latency)[1:]:
+        ratio = latency[size] / empty
+        last = size == max(latency)
+        rows.append(
+            Row(
+                f"  with {size:,} groups stored, µs",
+                f"{latency[size]:.0f}",
+                f"{empty:.0f} (empty)",
+                f"{ratio:.2f}",
+                "<= 1.3 x" if last else "",
+                verdict(ratio <= 1.3) if last else "",
+            )
+        )
+    rows.extend(_depth_rows(raw["depth_us"]))
+    return rows
+
+
+def _depth_rows(depth: dict[str, float]) -> list[Row]:
+    rows = []
+    for mode in ("INDEPENDENT", "CASCADING"):
+        one, five = depth[f"{mode}:1"], depth[f"{mode}:5"]
+        rows.append(
+            Row(
+                f"  level-5 create, {mode}, µs",
+                f"{five:.0f}",
+                f"{one:.0f} (level 1)",
+                f"{five / one:.2f}",
+            )
+        )
+    return rows
+
+
+def memory_rows(settings: Settings) -> list[Row]:
+    raw = _inprocess("memory", "--groups", str(settings.traced_groups))
+    per_group = raw["bytes_per_group"]
+    rss = _inprocess("rss", "--groups", str(max(settings.sizes)))
+    return [
+        Row(
+            f"memory per documented group, bytes ({raw['groups']:,} traced)",
+            f"{per_group:,.0f}",
+            target="<= 2,048",
+            verdict=verdict(per_group <= 2048),
+        ),
+        Row(
+            f"peak RSS of a process holding {rss['groups']:,} groups, MiB",
+            f"{rss['peak_rss_bytes'] / 2**20:.0f}",
+        ),
+    ]
+
+
+def startup_rows(settings: Settings) -> list[Row]:
+    seconds = statistics.median(startup_seconds(settings.startups))
+    return [
+        Row(
+            f"start-up to first 200, s (median of {settings.startups})",
+            f"{seconds:.2f}",
+            target="<= 1.0",
+            verdict=verdict(seconds <= 1.0),
+        )
+    ]
+
+
+def conformance_rows(settings: Settings) -> list[Row]:
+    rows = []
+    for label, run, limit in (
+        ("conformance suite in-process, s", conformance_inprocess, 60.0),
+        ("conformance suite over HTTP, s", conformance_http, None),
+    ):
+        try:
+            suite = run()
+        except SuiteUnavailable as error:
+            rows.extend(skipped(label, str(error)))
+            continue
+        note = "" if suite.returncode == 0 else " (some checks failed)"
+        target = f"<= {limit:.0f}" if limit else ""
+        met = verdict(suite.seconds <= limit) if limit else ""
+        rows.append(Row(label, f"{suite.seconds:.1f}{note}", target=target, verdict=met))
+    return rows
+
+
+def _inprocess(*args: str) -> dict[str, Any]:
+    """Runs one in-process measure in a fresh interpreter and reads its JSON line."""
+    argv = [sys.executable, "-m", "benchmarks.inprocess", *args]
+    done = subprocess.run(argv, capture_output=True, text=True, check=True, cwd=ROOT)
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+MEASURES: dict[str, Callable[[Settings], list[Row]]] = {
+    "throughput": throughput_rows,
+    "prism": prism_rows,
+    "scaling": scaling_rows,
+    "memory": memory_rows,
+    "startup": startup_rows,
+    "conformance": conformance_rows,
+    "threads": thread_rows,
+}
+
+
+def format_table(rows: Sequence[Row]) -> str:
+    header = Row("measure", "simulator", "reference", "ratio", "target", "result")
+    table = [header, *rows]
+    columns = list(zip(*(_cells(r) for r in table), strict=True))
+    widths = [max(len(cell) for cell in column) for column in columns]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(_cells(r), widths, strict=True)) for r in table]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _cells(row: Row) -> tuple[str, ...]:
+    return (row.metric, row.value, row.reference, row.ratio, row.target, row.verdict)
+
+
+def build_parser_for_run() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="short runs, one round")
+    parser.add_argument(
+        "--only",
+        default=",".join(SECTIONS),
+        help=f"comma-separated measures (default: all but threads; known: {', '.join(MEASURES)})",
+    )
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads (default: 1)")
+    parser.add_argument("--connections", type=int, default=8, help="wrk connections (default: 8)")
+    parser.add_argument("--seconds", type=int, help="seconds per wrk run (default: 10, quick 3)")
+    parser.add_argument("--rounds", type=int, help="alternating rounds (default: 3, quick 1)")
+    return parser
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    quick = args.quick
+    seconds = args.seconds or (3 if quick else 10)
+    return Settings(
+        load=Load(args.threads, args.connections, seconds),
+        rounds=args.rounds or (1 if quick else 3),
+        sizes=(0, 10_000, 100_000),
+        samples=300 if quick else 2000,
+        traced_groups=2000 if quick else 10_000,
+        startups=3 if quick else 7,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser_for_run().parse_args(argv)
+    settings = settings_from(args)
+    wanted = [s.strip() for s in args.only.split(",") if s.strip()]
+    unknown = sorted(set(wanted) - set(MEASURES))
+    if unknown:
+        print(f"unknown measure(s): {', '.join(unknown)}; choose from {', '.join(MEASURES)}")
+        return 2
+    threads = build_parser().get_default("threads")
+    print(
+        f"frontier-sim benchmarks: {os.cpu_count()} CPUs, {settings.load.describe()}, "
+        f"{settings.rounds} round(s), granian blocking threads {threads}; medians",
+        flush=True,
+    )
+    rows: list[Row] = []
+    for name in wanted:
+        print(f"... {name}", file=sys.stderr, flush=True)
+        rows.extend(MEASURES[name](settings))
+    print(format_table(rows))
+    return 0

@@ -1,0 +1,1 @@
+"""End-to-end tests: a real `frontier-sim` over a loopback socket."""

@@ -1,0 +1,80 @@
+"""Keys stay secret and the server stays local: nothing it prints holds a key after start-up,
+it listens on loopback only by default, and keys are matched by digest.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from simulator.access import ApiKey, KeyRing, Scope, Workspace
+from simulator.errors import Unauthenticated
+from tests.e2e.conftest import GROUPS, MANAGE_KEY, Sim, group_body, unique
+
+BANNER_END = "Press Ctrl-C to stop."
+
+
+@pytest.mark.e2e
+def test_server_output_never_holds_a_key_sent_to_it(sim: Sim) -> None:
+    """No access log: keys sent as Api-Key or Bearer, known or not, are never printed."""
+    unknown = f"leaked-{unique('secret')}"
+    made = sim.create(group_body(unique("secrets")))
+    assert made.status_code == 200
+    group_key = sim.call("POST", f"{GROUPS}/{made.json()['id']}/api_keys", json={})
+    sent = [MANAGE_KEY, unknown]
+    if group_key.status_code == 200:  # a minted key's plaintext is a secret too
+        sent.append(group_key.json()["api_key"])
+    for key in sent:
+        refused = sim.call("GET", f"{GROUPS}/x", key=key)
+        assert key not in refused.text
+        sim.session().get(sim.url + GROUPS, headers={"Authorization": f"Bearer {key}"})
+    sim.session().post(sim.url + GROUPS, data=b"{not json", headers={"Authorization": unknown})
+    after_banner = sim.output().partition(BANNER_END)[2]
+    assert not [key for key in sent if key in after_banner], after_banner[-2000:]
+    assert unknown not in sim.output()
+    journal = sim.session().get(sim.url + "/_sim/journal")  # the request log it does keep
+    if journal.status_code == 200:
+        assert not [key for key in sent if key in journal.text]
+
+
+@pytest.mark.e2e
+def test_server_listens_on_loopback_only_by_default(sim: Sim) -> None:
+    """`frontier-sim` with no --host binds 127.0.0.1 and prints no exposure warning."""
+    assert f"listening on http://127.0.0.1:{sim.port}" in sim.output()
+    assert "WARNING" not in sim.output()
+    listening = _listening_addresses(sim.port)
+    if listening is not None:  # Linux: the kernel's own table of listening sockets
+        assert listening == {"127.0.0.1"}
+
+
+def _listening_addresses(port: int) -> set[str] | None:
+    """The local IPv4/IPv6 addresses listening on `port`, from /proc/net (None elsewhere)."""
+    tables = [Path("/proc/net/tcp"), Path("/proc/net/tcp6")]
+    if not tables[0].exists():
+        return None
+    found = set()
+    for table in tables:
+        lines = table.read_text().splitlines()[1:] if table.exists() else []
+        for line in lines:
+            local, state = line.split()[1], line.split()[3]
+            address, _, hex_port = local.partition(":")
+            if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                found.add(_address(address))
+    return found
+
+
+def _address(hex_address: str) -> str:
+    if len(hex_address) == 8:  # IPv4, little-endian
+        return ".".join(str(int(hex_address[i : i + 2], 16)) for i in (6, 4, 2, 0))
+    return "ipv6:" + hex_address
+
+
+def test_keyring_refuses_a_near_miss_key_like_any_other() -> None:
+    """Keys are looked up by SHA-256 digest: a guess one character off is just unknown."""
+    acme = Workspace("acme")
+    ring = KeyRing([ApiKey(MANAGE_KEY, acme, Scope.MANAGEMENT)])
+    assert ring.authenticate(f"Api-Key {MANAGE_KEY}").workspace is acme
+    for guess in (MANAGE_KEY[:-1], MANAGE_KEY[:-1] + "x", MANAGE_KEY + "x", "x"):
+        with pytest.raises(Unauthenticated):
+            ring.authenticate(f"Api-Key {guess}")
