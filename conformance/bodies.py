@@ -100,3 +100,44 @@ DOC_CHILD_MODELS: list[dict[str, Any]] = [
     {"slug": SLUG, "rate_limits": [{"type": "TOKEN", "unit": "MINUTE", "threshold": 700000}]}
 ]
 DOC_CHILD_NAME = "Acme prod / engineering"
+
+
+# API keys under a group (gateway-facts §1.7-§1.11).
+SIGNATURE_HEADER = "X-Baseten-Signature"
+SIGNATURE_MESSAGE = "Signature verification failed"  # REGISTER-SIGNATURE, quoted by D-key-register
+PUBLIC_KEY_MESSAGE = (
+    "Must configure a public key before registering API keys"  # REGISTER-PUBLIC-KEY
+)
+PREFIX_LENGTH = 16  # a registered key's first 16 characters are its prefix
+
+
+def keys_path(group_id: str, suffix: str = "") -> str:
+    return f"{group_path(group_id)}/api_keys{suffix}"
+
+
+def usage_path(group_id: str) -> str:
+    return f"{group_path(group_id)}/usage"
+
+
+# Endpoints (gateway-facts §1.12). The BASETEN target is the documented example's, without
+# its environment (EP-ENVIRONMENT is a choice); the external ones carry made-up names.
+ENDPOINTS = "/v1/gateway/endpoints"
+BASETEN_TARGET: dict[str, Any] = {"provider": "BASETEN", "model_id": "3kZ9xqd"}
+OPENAI_TARGET: dict[str, Any] = {
+    "provider": "OPENAI",
+    "secret_id": "fgc-secret",
+    "target_model": "gpt",
+}
+ANTHROPIC_TARGET: dict[str, Any] = {
+    "provider": "ANTHROPIC",
+    "secret_id": "fgc-secret",
+    "target_model": "claude",
+}
+
+
+def endpoint_path(endpoint_id: str) -> str:
+    return f"{ENDPOINTS}/{endpoint_id}"
+
+
+def endpoint_body(slug: str, *targets: dict[str, Any]) -> dict[str, Any]:
+    return {"slug": slug, "targets": list(targets) if targets else [dict(BASETEN_TARGET)]}

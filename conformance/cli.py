@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from conformance import listing
 from conformance.options import DEFAULT_MAX_EXAMPLES, DEFAULT_MAX_WRITES
 
 USAGE = 2
@@ -22,6 +23,10 @@ ENV = {
     "view_key": "FRONTIER_VIEW_KEY",
     "other_workspace_key": "FRONTIER_OTHER_WORKSPACE_KEY",
     "not_onboarded_key": "FRONTIER_NOT_ONBOARDED_KEY",
+    "no_public_key_workspace_key": "FRONTIER_NO_PUBLIC_KEY_WORKSPACE_KEY",
+    "signing_key": "FRONTIER_SIGNING_KEY",
+    "org_prefix": "FRONTIER_ORG_PREFIX",
+    "allow_unprefixed_ids": "FRONTIER_ALLOW_UNPREFIXED_IDS",
     "strict": "FRONTIER_STRICT",
     "select": "FRONTIER_SELECT",
     "report_dir": "FRONTIER_REPORT_DIR",
@@ -40,10 +45,20 @@ OPTIONS: dict[str, tuple[str, dict[str, Any]]] = {
     "view_key": ("a view-scope key of the same workspace", {"metavar": "KEY"}),
     "other_workspace_key": ("a management key of another onboarded workspace", {"metavar": "KEY"}),
     "not_onboarded_key": ("a key of a workspace that isn't onboarded", {"metavar": "KEY"}),
+    "no_public_key_workspace_key": ("a management key of an onboarded workspace with no "
+                                    "Ed25519 public key on file", {"metavar": "KEY"}),
+    "signing_key": ("the --api-key workspace's Ed25519 private key: base64 of the raw 32 "
+                    "bytes, or a PEM file", {"metavar": "KEY_OR_FILE"}),
+    "org_prefix": ("an org prefix the --api-key workspace owns, for endpoint slugs",
+                   {"metavar": "PREFIX"}),
+    "allow_unprefixed_ids": ("may create a group whose external_entity_id lacks the run "
+                             "prefix (a one-character id)",
+                             {"action": "store_true", "default": None}),
     "strict": ("also check choice rules", {"action": "store_true", "default": None}),
     "select": ("run only these rules (space- or comma-separated in the variable)",
                {"nargs": "+", "metavar": "RULE_ID"}),
-    "report_dir": ("write junit.xml, conformance.json and scorecard.md here", {"metavar": "DIR"}),
+    "report_dir": ("write report.html, junit.xml, conformance.json, scorecard.md here",
+                   {"metavar": "DIR"}),
     "deviations": ("YAML list of known deviations", {"metavar": "FILE"}),
     "max_examples": (f"schemathesis examples per operation (default {DEFAULT_MAX_EXAMPLES})",
                      {"type": int, "metavar": "N"}),
@@ -65,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (text, settings) in OPTIONS.items():
         flag = "--" + name.replace("_", "-")
         parser.add_argument(flag, help=f"{text} [{ENV[name]}]", **settings)
+    listing.add_arguments(parser)
     return parser
 
 
@@ -85,7 +101,7 @@ def resolve(args: argparse.Namespace, environ: dict[str, str]) -> dict[str, Any]
 
 
 def _from_env(name: str, text: str) -> Any:
-    if name == "strict":
+    if name in ("strict", "allow_unprefixed_ids"):
         return text.strip().lower() in TRUE
     if name == "select":
         return text.replace(",", " ").split()
@@ -107,7 +123,10 @@ def load_app(spec: str) -> Any:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    values = resolve(build_parser().parse_args(argv), dict(os.environ))
+    args = build_parser().parse_args(argv)
+    values = resolve(args, dict(os.environ))
+    if listing.asked(args):
+        return _list_rules(args, values)
     if not values["api_key"]:
         return _usage("--api-key (or FRONTIER_API_KEY) is required")
     if bool(values["base_url"]) == bool(values["app"]):
@@ -121,8 +140,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(values: dict[str, Any]) -> int:
     from conformance.deviations import DeviationsError, load_deviations
-    from conformance.report import summary
     from conformance.runner import UsageError, run
+    from conformance.summary import summary
     from conformance.target import TargetUnreachable
 
     try:
@@ -132,6 +151,9 @@ def _run(values: dict[str, Any]) -> int:
             api_key=values["api_key"], app=app, base_url=values["base_url"] or None,
             view_key=values["view_key"], other_workspace_key=values["other_workspace_key"],
             not_onboarded_key=values["not_onboarded_key"], strict=values["strict"],
+            no_public_key_workspace_key=values["no_public_key_workspace_key"],
+            signing_key=values["signing_key"], org_prefix=values["org_prefix"],
+            allow_unprefixed_ids=bool(values["allow_unprefixed_ids"]),
             select=values["select"], report_dir=values["report_dir"], deviations=deviations,
             max_examples=values["max_examples"], max_writes=values["max_writes"], quiet=False,
         )  # fmt: skip
@@ -145,10 +167,16 @@ def _run(values: dict[str, Any]) -> int:
     ) as error:
         return _usage(str(error))
     print()
-    print(summary(result))
-    for kind, path in result.reports.items():
-        print(f"report ({kind}): {path}")
+    print(summary(result))  # the reports' paths, then the verdict last
     return result.exit_code
+
+
+def _list_rules(args: argparse.Namespace, values: dict[str, Any]) -> int:
+    try:
+        print(listing.list_rules(args, values))
+    except ValueError as error:
+        return _usage(str(error))
+    return 0
 
 
 def _usage(message: str) -> int:

@@ -64,6 +64,18 @@ def describe_models(views: Counter[ModelView]) -> str:
     return "; ".join(parts) or "(none)"
 
 
+def group_view(group: Any) -> tuple[Any, ...]:
+    """A group answer with models and limits as sets, for comparing two reads of one group."""
+    return (
+        path(group, "id"),
+        path(group, "metadata"),
+        model_views(path(group, "models")),
+        model_views(path(group, "effective_models"), effective=True),
+        path(group, "hierarchy"),
+        path(group, "created_at"),
+    )
+
+
 def path(document: Any, *steps: str) -> Any:
     """The value at `steps` in nested dicts, or None where a step is missing."""
     node = document

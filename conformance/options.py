@@ -20,6 +20,10 @@ class Options:
     view_key: str | None = None
     other_workspace_key: str | None = None
     not_onboarded_key: str | None = None
+    no_public_key_workspace_key: str | None = None
+    signing_key: str | None = None  # base64 of the raw 32 bytes, PEM text, or a PEM file's path
+    org_prefix: str | None = None  # an org prefix the --api-key workspace owns (endpoint slugs)
+    allow_unprefixed_ids: bool = False  # may send an external_entity_id without the run prefix
     strict: bool = False
     select: tuple[str, ...] = ()
     report_dir: Path | None = None
@@ -41,6 +45,7 @@ class Options:
             "view": self.view_key,
             "other": self.other_workspace_key,
             "not_onboarded": self.not_onboarded_key,
+            "no_public_key": self.no_public_key_workspace_key,
         }
         return keys[role]
 

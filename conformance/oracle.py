@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from conformance.bodies import CASCADING, KINDS
@@ -50,6 +50,10 @@ class Tree:
         )
         self.nodes[group_id] = node
         return node
+
+    def update(self, group_id: str, models: Iterable[Mapping[str, Any]]) -> None:
+        """PATCH-REPLACE: the group's model set is now `models`."""
+        self.nodes[group_id] = replace(self.nodes[group_id], models=tuple(models))
 
     def lineage(self, group_id: str) -> list[Node]:
         """The group, its parent, and so on up to the root."""

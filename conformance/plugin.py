@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from conformance import progress
 from conformance.catalogue import rule
 from conformance.fuzz import fuzz_checks
 from conformance.options import Options
 from conformance.outcomes import NOT_RUN
-from conformance.registry import ORACLE, ROLE_OPTIONS, RULES, SCHEMA, Check, registered
+from conformance.registry import NEEDS, ORACLE, RULES, SCHEMA, Check, registered
 from conformance.session import Run
 
 SUITE_DIR = Path(__file__).with_name("suite")
@@ -37,7 +38,7 @@ class Conductor:
         options = self.run.options
         if not check.runs_in(options.strict):
             return f"{rule(check.rule).level} rule: checked only with --strict"
-        missing = [ROLE_OPTIONS[role] for role in check.needs if role not in self.run.clients]
+        missing = [NEEDS[need] for need in check.needs if not self.run.has(need)]
         if missing:
             return f"needs {', '.join(missing)}"
         if check.family == SCHEMA and not options.fuzz:
@@ -78,6 +79,11 @@ class ConformancePlugin:
         family = getattr(metafunc.module, "FAMILY", RULES)
         checks = [c for c in self.checks if c.family == family]
         metafunc.parametrize("check", checks, ids=[c.node_id for c in checks])
+
+    @pytest.hookimpl(trylast=True)  # after pytest's terminal reporter exists, to replace it
+    def pytest_configure(self, config: pytest.Config) -> None:
+        if not self.options.quiet:
+            progress.install(config)
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         # Also runs after Ctrl-C (and SIGTERM, which the runner turns into one).

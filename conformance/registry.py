@@ -17,12 +17,20 @@ if TYPE_CHECKING:
 
 CheckFunction = Callable[["Session"], None]
 
-ROLES = ("view", "other", "not_onboarded")  # keys beyond --api-key that a check may need
+ROLES = ("view", "other", "not_onboarded", "no_public_key")  # keys beyond --api-key
 ROLE_OPTIONS = {
     "view": "--view-key",
     "other": "--other-workspace-key",
     "not_onboarded": "--not-onboarded-key",
+    "no_public_key": "--no-public-key-workspace-key",
 }
+# Other options a check may need, by the name it gives in `needs`.
+OPTION_NEEDS = {
+    "signing": "--signing-key",
+    "org_prefix": "--org-prefix",
+    "unprefixed": "--allow-unprefixed-ids",
+}
+NEEDS = {**ROLE_OPTIONS, **OPTION_NEEDS}
 RULES = "rules"  # hand-written checks
 ORACLE = "oracle"  # random hierarchies against oracle.py
 SCHEMA = "schema"  # schemathesis, one check per operation
@@ -74,11 +82,11 @@ _CHECKS: dict[str, Check] = {}
 def check(
     rule_id: str, *, needs: tuple[str, ...] = (), always: bool = False, family: str = RULES
 ) -> Callable[[CheckFunction], CheckFunction]:
-    """Registers a check of `rule_id`; `needs` names the extra keys it uses (see ROLES)."""
+    """Registers a check of `rule_id`; `needs` names the extra keys and options it uses (NEEDS)."""
     rule(rule_id)  # an unknown rule ID fails at import, not in a report
-    unknown = set(needs) - set(ROLES)
+    unknown = set(needs) - set(NEEDS)
     if unknown:
-        raise ValueError(f"unknown roles {sorted(unknown)}")
+        raise ValueError(f"unknown needs {sorted(unknown)}")
 
     def register(function: CheckFunction) -> CheckFunction:
         name = function.__name__

@@ -1,14 +1,16 @@
-"""Reports of a run: the JSON report, the Markdown scorecard, and the terminal summary.
+"""Reports of a run: the JSON report, the Markdown scorecard and the HTML page.
 
 The scorecard has one row per rule ID and a line saying which documented refusals
-(400/403/404 reasons) the run observed at least once.
+(400/403/404 reasons) the run observed at least once; `summary.py` prints the terminal view.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,7 @@ class RunResult:
     target: str
     strict: bool
     reports: dict[str, Path] = field(default_factory=dict)
+    finished_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def outcome(self, rule_id: str) -> str:
         return self.rules[rule_id].outcome
@@ -49,6 +52,7 @@ def as_json(result: RunResult) -> dict[str, Any]:
         "target": result.target,
         "strict": result.strict,
         "run_prefix": result.prefix,
+        "finished_at": result.finished_at.isoformat(timespec="seconds"),
         "exit_code": result.exit_code,
         "counts": dict(result.counts()),
         "rules": [_rule_json(o) for o in result.rules.values()],
@@ -79,10 +83,10 @@ def scorecard(result: RunResult) -> str:
     lines = [
         "# Frontier Gateway conformance scorecard",
         "",
-        f"Target: {result.target} · mode: {'strict' if result.strict else 'default'} · "
-        f"run prefix: `{result.prefix}`",
+        f"Target: {result.target} · mode: {mode(result)} · run prefix: `{result.prefix}` · "
+        f"finished: {finished(result)}",
         "",
-        f"Result: **{'conforms' if result.exit_code == 0 else 'does not conform'}** · "
+        f"Result: **{verdict(result)}** · "
         + " · ".join(f"{MARKS[k]}: {counts.get(k, 0)}" for k in MARKS),
         "",
         refusals_line(result.observed),
@@ -109,34 +113,59 @@ def _cell(text: str) -> str:
 
 
 def write_reports(result: RunResult, directory: Path) -> dict[str, Path]:
+    from conformance.html_report import page  # the page imports this module's helpers
+
     directory.mkdir(parents=True, exist_ok=True)
-    paths = {"json": directory / "conformance.json", "markdown": directory / "scorecard.md"}
+    paths = {
+        "html": directory / "report.html",
+        "json": directory / "conformance.json",
+        "markdown": directory / "scorecard.md",
+    }
     paths["json"].write_text(json.dumps(as_json(result), indent=2) + "\n", encoding="utf-8")
     paths["markdown"].write_text(scorecard(result), encoding="utf-8")
+    paths["html"].write_text(page(result), encoding="utf-8")
     return paths
 
 
-def summary(result: RunResult) -> str:
-    """The table the command line prints at the end: one line per rule, then the totals."""
-    shown = [o for o in result.rules.values() if o.reason != UNCOVERED]
-    uncovered = [o.rule.id for o in result.rules.values() if o.reason == UNCOVERED]
-    width = max(len(o.rule.id) for o in shown) if shown else 4
-    lines = [f"{'RULE'.ljust(width)}  {'LEVEL':<11}  OUTCOME"]
-    for outcome in shown:
-        reason = f" ({outcome.reason})" if outcome.reason else ""
-        lines.append(
-            f"{outcome.rule.id.ljust(width)}  {outcome.rule.level:<11}  "
-            f"{MARKS[outcome.outcome]}{reason}"
-        )
-    if uncovered:
-        lines.append(f"Not run, {UNCOVERED} ({len(uncovered)}): {', '.join(uncovered)}")
-    lines += ["", refusals_line(result.observed)]
-    lines += [f"FAILED {f.rule} {f.check}: {f.message}" for f in result.failures]
-    lines += [f"PROBLEM {p}" for p in result.problems] + [f"WARNING {w}" for w in result.warnings]
-    counts = result.counts()
-    verdict = "conforms" if result.exit_code == 0 else "does NOT conform"
-    totals = ", ".join(f"{counts.get(k, 0)} {MARKS[k]}" for k in MARKS)
-    lines.append(
-        f"{result.target} {verdict} ({'strict' if result.strict else 'default'} mode): {totals}"
-    )
-    return "\n".join(lines)
+def verdict(result: RunResult) -> str:
+    return "conforms" if result.exit_code == 0 else "does not conform"
+
+
+def mode(result: RunResult) -> str:
+    return "strict" if result.strict else "default"
+
+
+def finished(result: RunResult) -> str:
+    return result.finished_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def split_message(message: str) -> tuple[str, str | None, str]:
+    """`lead Received: … / Documented: …` into its three parts (received None: not that form)."""
+    start = message.find("Received:")
+    middle = message.rfind(" / Documented:")
+    if start < 0 or middle < start:
+        return message, None, ""
+    received = message[start + len("Received:") : middle].strip()
+    return message[:start].strip(), received, message[middle + len(" / Documented:") :].strip()
+
+
+def split_reproduction(received: str) -> tuple[str, str]:
+    """schemathesis ends what it received with `for `curl …``: the answer and the request."""
+    found = re.search(r"\s+for `(curl [^`]*)`\s*$", received)
+    return (received[: found.start()], found.group(1)) if found else (received, "")
+
+
+def shorten(message: str, limit: int) -> str:
+    """One line of at most about `limit` characters that keeps what is documented whole."""
+    flat = " ".join(message.split())
+    if len(flat) <= limit:
+        return flat
+    lead, received, documented = split_message(flat)
+    if received is None:
+        return flat[: limit - 1] + "…"
+    head = f"{lead} Received: ".lstrip()
+    received = split_reproduction(received)[0]
+    room = max(limit - len(head) - len(documented) - len(" / Documented: "), 40)
+    cut = received if len(received) <= room else received[: room - 1] + "…"
+    short = f"{head}{cut} / Documented: {documented}"
+    return short if len(short) <= limit else short[: limit - 1] + "…"

@@ -7,6 +7,7 @@ imports). SIGINT and SIGTERM stop a run at its next request, so clean-up always 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import threading
 from collections.abc import Iterator
@@ -24,9 +25,11 @@ from conformance.options import DEFAULT_MAX_EXAMPLES, DEFAULT_MAX_WRITES, Option
 from conformance.outcomes import DEVIATION, FAIL, PASS, RuleOutcome, summarise
 from conformance.plugin import SUITE_DIR, ConformancePlugin, all_checks
 from conformance.report import UNCOVERED, RunResult, write_reports
+from conformance.signing import load_signing_key
 from conformance.target import STOP, TargetUnreachable, preflight
 
 INTERRUPTED = 130
+_ORG_PREFIX = re.compile(r"^[^/\s]+$")
 
 
 class UsageError(ValueError):
@@ -41,6 +44,10 @@ def run(
     view_key: str | None = None,
     other_workspace_key: str | None = None,
     not_onboarded_key: str | None = None,
+    no_public_key_workspace_key: str | None = None,
+    signing_key: str | None = None,
+    org_prefix: str | None = None,
+    allow_unprefixed_ids: bool = False,
     strict: bool = False,
     select: tuple[str, ...] | list[str] = (),
     report_dir: str | Path | None = None,
@@ -59,7 +66,9 @@ def run(
     options = Options(
         api_key=api_key, base_url=base_url, app=app, view_key=view_key,
         other_workspace_key=other_workspace_key, not_onboarded_key=not_onboarded_key,
-        strict=strict, select=tuple(select), deviations=deviations, fuzz=fuzz, quiet=quiet,
+        no_public_key_workspace_key=no_public_key_workspace_key, signing_key=signing_key,
+        org_prefix=org_prefix, allow_unprefixed_ids=allow_unprefixed_ids, strict=strict,
+        select=tuple(select), deviations=deviations, fuzz=fuzz, quiet=quiet,
         report_dir=Path(report_dir).resolve() if report_dir else None,
         max_examples=max_examples, max_writes=max_writes,
     )  # fmt: skip
@@ -79,6 +88,13 @@ def validate(options: Options) -> None:
         raise UsageError(f"unknown rule IDs: {', '.join(unknown)}")
     if options.max_examples < 1 or options.max_writes < 0:
         raise UsageError("--max-examples must be at least 1 and --max-writes at least 0")
+    if options.org_prefix is not None and not _ORG_PREFIX.match(options.org_prefix):
+        raise UsageError(f"--org-prefix must be one word without '/', not {options.org_prefix!r}")
+    if options.signing_key:
+        try:
+            load_signing_key(options.signing_key)
+        except (ValueError, TypeError, OSError) as error:  # never echo the key itself
+            raise UsageError(f"--signing-key: {error}") from None
 
 
 def execute(options: Options) -> RunResult:

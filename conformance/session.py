@@ -1,22 +1,36 @@
 """What a check works with: the target's clients, the ledger, and assertion helpers.
 
 `Run` lives for a whole run; `Session` for one check. Every create goes through
-`Session.create`, which spends write budget and records the group for clean-up.
+`Session.create` (groups) or `Session.post_new` (keys, endpoints), which spend write budget
+and record what was made for clean-up.
 """
 
 from __future__ import annotations
 
 import itertools
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.bodies import GROUPS, INDEPENDENT, group_body, group_path
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from conformance.bodies import (
+    ENDPOINTS,
+    GROUPS,
+    INDEPENDENT,
+    PREFIX_LENGTH,
+    SIGNATURE_HEADER,
+    endpoint_path,
+    group_body,
+    group_path,
+    keys_path,
+)
 from conformance.ledger import BudgetExhausted, Client, Ledger, Resource, new_prefix
 from conformance.options import Options
 from conformance.outcomes import FAIL, NOT_RUN, PASS, Recorder
-from conformance.registry import ROLE_OPTIONS, Check, CheckFailed, NotRun
+from conformance.registry import NEEDS, ROLE_OPTIONS, Check, CheckFailed, NotRun
+from conformance.signing import load_signing_key
 from conformance.target import HttpTransport, Reply, TargetUnreachable, Transport, WsgiTransport
 
 
@@ -37,6 +51,7 @@ class Run:
             for role in ("api", *ROLE_OPTIONS)
             if (key := options.key(role))
         }
+        self.signer = load_signing_key(options.signing_key) if options.signing_key else None
         self.ledger = Ledger(new_prefix(), options.max_writes)
         self.recorder = Recorder()
         self.cache: dict[str, Any] = {}  # per-run objects built once, e.g. the fuzzer's schema
@@ -48,6 +63,17 @@ class Run:
 
     def external_id(self, label: str) -> str:
         return f"{self.prefix}{label}-{next(self._counter)}"
+
+    def has(self, need: str) -> bool:
+        """Whether the options give what a check `needs` (registry.NEEDS)."""
+        options = self.options
+        given = {
+            "signing": self.signer is not None,
+            "org_prefix": bool(options.org_prefix),
+            # In-process nothing real can be touched, so no opt-in is needed there.
+            "unprefixed": options.allow_unprefixed_ids or options.app is not None,
+        }
+        return self.clients.get(need) is not None if need in ROLE_OPTIONS else given[need]
 
     def execute(self, check: Check) -> Verdict:
         """Runs one check, records its outcome per rule and deletes what it created."""
@@ -112,6 +138,18 @@ class Session:
     def external_id(self, label: str = "g") -> str:
         return self.run.external_id(label)
 
+    @property
+    def signer(self) -> Ed25519PrivateKey:
+        if self.run.signer is None:
+            raise NotRun(f"needs {NEEDS['signing']}")
+        return self.run.signer
+
+    def endpoint_slug(self, label: str = "ep") -> str:
+        """`<org prefix>/<run prefix><label>-<n>`: an endpoint slug this run owns by name."""
+        if not self.run.options.org_prefix:
+            raise NotRun(f"needs {NEEDS['org_prefix']}")
+        return f"{self.run.options.org_prefix}/{self.external_id(label)}"
+
     # Requests.
 
     def create(
@@ -153,6 +191,78 @@ class Session:
         reply = (client or self.api).send("DELETE", group_path(group_id), headers=headers)
         if reply.ok:
             self.run.ledger.deleted(group_id)
+        return reply
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        client: Client | None = None,
+        *,
+        raw: bytes | None = None,
+    ) -> Reply:
+        """A request that creates nothing (reads, updates)."""
+        return (client or self.api).send(method, path, body, raw=raw)
+
+    def patch(self, group_id: str, body: Any, client: Client | None = None) -> Reply:
+        return self.send("PATCH", group_path(group_id), body, client)
+
+    def post_new(
+        self,
+        kind: str,
+        path: str,
+        new_id: Callable[[Any], Any],
+        body: Any = None,
+        client: Client | None = None,
+        *,
+        raw: bytes | None = None,
+        headers: Mapping[str, str | None] | None = None,
+        items: str | None = None,
+    ) -> Reply:
+        """POST what may create a key or an endpoint; what comes back is recorded for clean-up
+        as `<items or path>/<new_id(answer)>`."""
+        client = client or self.api
+        self.run.ledger.reserve()
+        reply = client.send("POST", path, body, raw=raw, headers=headers)
+        created = new_id(reply.json) if reply.ok else None
+        if isinstance(created, str) and created:
+            self.run.ledger.record(Resource(kind, created, f"{items or path}/{created}", client))
+        return reply
+
+    def mint_key(self, group_id: str, body: Any = None, client: Client | None = None) -> Reply:
+        """POST a key under a group (an empty object when no body is given)."""
+        body = {} if body is None else body
+        return self.post_new("api key", keys_path(group_id), _field("prefix"), body, client)
+
+    def register_key(
+        self,
+        group_id: str,
+        key: str,
+        raw: bytes,
+        signature: str | None,
+        client: Client | None = None,
+    ) -> Reply:
+        """POST `raw` (a body holding `key`) to register; `signature` None sends no header."""
+        return self.post_new(
+            "api key", keys_path(group_id, "/register"), lambda _: key[:PREFIX_LENGTH],
+            client=client, raw=raw, headers={SIGNATURE_HEADER: signature},
+            items=keys_path(group_id),
+        )  # fmt: skip
+
+    def revoke_key(self, group_id: str, prefix: str, client: Client | None = None) -> Reply:
+        reply = self.send("DELETE", keys_path(group_id, f"/{prefix}"), client=client)
+        if reply.ok:
+            self.run.ledger.deleted(prefix)
+        return reply
+
+    def create_endpoint(self, body: Any, client: Client | None = None) -> Reply:
+        return self.post_new("endpoint", ENDPOINTS, _field("id"), body, client)
+
+    def delete_endpoint(self, endpoint_id: str, client: Client | None = None) -> Reply:
+        reply = self.send("DELETE", endpoint_path(endpoint_id), client=client)
+        if reply.ok:
+            self.run.ledger.deleted(endpoint_id)
         return reply
 
     def group(self, body: dict[str, Any], client: Client | None = None) -> dict[str, Any]:
@@ -237,6 +347,10 @@ def _transport(options: Options) -> Transport:
     if not options.base_url:
         raise ValueError("a run needs a base URL or an app")
     return HttpTransport(options.base_url)
+
+
+def _field(name: str) -> Callable[[Any], Any]:
+    return lambda answer: answer.get(name) if isinstance(answer, dict) else None
 
 
 def _short(body: Any, limit: int = 200) -> str:

@@ -2,13 +2,36 @@
 
 from conformance.checks import (
     access,
+    api_keys,
     choices,
+    endpoints,
+    group_routes,
     hierarchy,
     identity,
+    list_groups,
     payload,
+    register,
     response,
     routes,
     trees,
+    update_group,
+    usage,
 )
 
-__all__ = ["access", "choices", "hierarchy", "identity", "payload", "response", "routes", "trees"]
+__all__ = [
+    "access",
+    "api_keys",
+    "choices",
+    "endpoints",
+    "group_routes",
+    "hierarchy",
+    "identity",
+    "list_groups",
+    "payload",
+    "register",
+    "response",
+    "routes",
+    "trees",
+    "update_group",
+    "usage",
+]

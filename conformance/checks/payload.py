@@ -63,13 +63,22 @@ def metadata_must_be_an_object(s: Session) -> None:
 
 
 @check("EXTID-REQUIRED")
-def external_entity_id_of_1_and_255_characters_is_accepted(s: Session) -> None:
-    """EXTID-REQUIRED: external_entity_id lengths 1 and 255 are accepted.
+def external_entity_id_of_255_characters_is_accepted(s: Session) -> None:
+    """EXTID-REQUIRED: an external_entity_id of 255 characters is accepted.
 
-    A one-character id can't carry the run prefix; the group is deleted when the check ends.
     Source: https://docs.baseten.co/reference/gateway/groups/create-a-group
     """
     accept(s, group_body(_padded(s, 255)), "an external_entity_id of 255 characters")
+
+
+@check("EXTID-REQUIRED", needs=("unprefixed",))
+def external_entity_id_of_1_character_is_accepted(s: Session) -> None:
+    """EXTID-REQUIRED: an external_entity_id of one character is accepted.
+
+    A one-character id can't carry the run prefix, so this runs only in-process or with
+    --allow-unprefixed-ids; the group is deleted when the check ends.
+    Source: https://docs.baseten.co/reference/gateway/groups/create-a-group
+    """
     replies = []
     for _ in range(3):  # a refusal may mean the character is taken: try two more
         reply = s.create(group_body(secrets.choice(string.ascii_letters + string.digits)))

@@ -24,7 +24,7 @@ from conformance.bodies import (
     limit,
     model,
 )
-from conformance.compare import describe_models, is_rfc3339_utc, model_views, path
+from conformance.compare import describe_models, group_view, is_rfc3339_utc, model_views, path
 from conformance.registry import CheckFailed, check
 from conformance.session import Session
 
@@ -147,21 +147,10 @@ def created_group_reads_back_unchanged(s: Session) -> None:
     for created in (root, child):
         reply = s.get(created["id"])
         read = s.expect_group(reply, "for a get of a group this run created")
-        if _view(read) != _view(created):
+        if group_view(read) != group_view(created):
             raise CheckFailed(
                 f"Received: {reply.describe(400)} / Documented: the created group {created}"
             )
-
-
-def _view(group: dict[str, Any]) -> tuple[Any, ...]:
-    return (
-        group.get("id"),
-        group.get("metadata"),
-        model_views(group.get("models")),
-        model_views(group.get("effective_models"), effective=True),
-        group.get("hierarchy"),
-        group.get("created_at"),
-    )
 
 
 @check("EFFECTIVE-ROOT")

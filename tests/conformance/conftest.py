@@ -17,18 +17,26 @@ import requests
 from flask import Flask
 
 from simulator.app import create_app
+from simulator.config import DEMO_SIGNING_KEY
 
+# globex has no public key on file in the simulator; acme owns the org prefix `acme`.
 KEYS = {
     "api_key": "sim-manage-acme",
     "view_key": "sim-view-acme",
     "other_workspace_key": "sim-manage-globex",
     "not_onboarded_key": "sim-manage-initech",
+    "no_public_key_workspace_key": "sim-manage-globex",
+    "signing_key": DEMO_SIGNING_KEY,
+    "org_prefix": "acme",
 }
 CLI_KEYS = [
     "--api-key", "sim-manage-acme",
     "--view-key", "sim-view-acme",
     "--other-workspace-key", "sim-manage-globex",
     "--not-onboarded-key", "sim-manage-initech",
+    "--no-public-key-workspace-key", "sim-manage-globex",
+    "--signing-key", DEMO_SIGNING_KEY,
+    "--org-prefix", "acme",
 ]  # fmt: skip
 MANAGEMENT_KEYS = ("sim-manage-acme", "sim-manage-globex")
 GROUPS = "/v1/gateway/groups"
@@ -61,6 +69,16 @@ def groups_left(get: Callable[[str, str], Any]) -> list[dict[str, Any]]:
             cursor = page["pagination"]["cursor"]
             if not page["pagination"]["has_more"]:
                 break
+    return found
+
+
+def app_endpoints(app: Flask) -> list[dict[str, Any]]:
+    """Every endpoint the management keys can list (one page holds them all in tests)."""
+    client = app.test_client()
+    found: list[dict[str, Any]] = []
+    for key in MANAGEMENT_KEYS:
+        headers = {"Authorization": f"Api-Key {key}"}
+        found += client.get("/v1/gateway/endpoints?limit=1000", headers=headers).json["items"]
     return found
 
 

@@ -38,7 +38,9 @@ def assert_every_rule_passes(report: dict[str, object], strict: bool) -> None:
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize("mode", [[], ["--strict"]], ids=["default", "strict"])
+@pytest.mark.parametrize(
+    "mode", [[], ["--strict", "--allow-unprefixed-ids"]], ids=["default", "strict"]
+)
 def test_cli_certifies_the_simulator_over_a_socket(
     sim_url: str, tmp_path: Path, mode: list[str]
 ) -> None:
@@ -52,8 +54,8 @@ def test_cli_certifies_the_simulator_over_a_socket(
     assert not [
         g for g in left if g["metadata"]["external_entity_id"].startswith(report["run_prefix"])
     ]
-    assert left == []  # the one-character id of EXTID-REQUIRED is gone too
-    assert "conforms" in done.stdout.splitlines()[-4]
+    assert left == []  # with --allow-unprefixed-ids the one-character id is gone too
+    assert "conforms" in done.stdout.splitlines()[-1]  # the verdict is the last line
 
 
 def test_cli_closed_port_is_one_line_and_exit_2() -> None:

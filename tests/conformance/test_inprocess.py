@@ -13,7 +13,7 @@ import conformance
 from conformance.catalogue import rules
 from conformance.report import RunResult
 from simulator.app import create_app
-from tests.conformance.conftest import KEYS, app_groups
+from tests.conformance.conftest import KEYS, app_endpoints, app_groups
 
 UNCOVERED = "no check in this suite covers it yet"
 
@@ -59,10 +59,20 @@ def test_run_strict_mode_passes_the_simulator(strict_run: tuple[RunResult, Flask
 def test_run_leaves_no_group_behind(
     default_run: tuple[RunResult, Flask], strict_run: tuple[RunResult, Flask]
 ) -> None:
-    """After a run the simulator holds no group in any workspace."""
+    """After a run the simulator holds no group and no endpoint in any workspace."""
     for result, app in (default_run, strict_run):
         assert app_groups(app) == []
+        assert app_endpoints(app) == []
         assert not result.warnings
+
+
+def test_run_every_rule_has_a_check(
+    default_run: tuple[RunResult, Flask], strict_run: tuple[RunResult, Flask]
+) -> None:
+    """With every option given, no rule is left without a check; strict runs them all."""
+    for result, _ in (default_run, strict_run):
+        assert [r for r, o in result.rules.items() if o.reason == UNCOVERED] == []
+    assert {o.outcome for o in strict_run[0].rules.values()} == {"pass"}
 
 
 def test_run_observes_every_documented_refusal(default_run: tuple[RunResult, Flask]) -> None:
