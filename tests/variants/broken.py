@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -127,8 +127,7 @@ def not_onboarded_allowed(mp: pytest.MonkeyPatch) -> Flask:
 
     def authenticate(self: KeyRing, header: str | None) -> ApiKey:
         key = _original_authenticate(self, header)
-        workspace = Workspace(key.workspace.name, True, key.workspace.public_key)
-        return ApiKey(key.key, workspace, key.scope)
+        return ApiKey(key.key, replace(key.workspace, onboarded=True), key.scope)
 
     return keyring(mp, authenticate)
 
@@ -768,3 +767,501 @@ def delete_answers_without_metadata(mp: pytest.MonkeyPatch) -> Flask:
 
 def variants() -> Iterator[Variant]:
     yield from BROKEN
+
+
+# List groups.
+
+_original_list = Store.list_groups
+
+
+@broken("LIST-FILTER")
+def list_ignores_the_filter(mp: pytest.MonkeyPatch) -> Flask:
+    """`external_entity_id` on list is ignored: every group is listed."""
+
+    def list_groups(self: Store, workspace: str, after: int, limit: int, _: Any = None) -> Any:
+        return _original_list(self, workspace, after, limit)
+
+    return store_method(mp, "list_groups", list_groups)
+
+
+@broken("LIST-LIMIT")
+def list_ignores_the_limit(mp: pytest.MonkeyPatch) -> Flask:
+    """A valid `limit` on list is ignored: pages hold 100 groups."""
+    original = app_module.page_request
+
+    def page_request(kind: str, operation_id: str) -> tuple[int, int, dict[str, Any]]:
+        after, limit, query = original(kind, operation_id)
+        return after, 100 if kind == "groups" else limit, query
+
+    mp.setattr(app_module, "page_request", page_request)
+    return create_app()
+
+
+@broken("LIST-STABLE")
+def list_cursor_is_an_offset(mp: pytest.MonkeyPatch) -> Flask:
+    """The list cursor counts items shown, so a delete between pages skips a group."""
+
+    def list_groups(
+        self: Store, workspace: str, after: int, limit: int, external_entity_id: Any = None
+    ) -> Any:
+        if external_entity_id is not None:
+            return _original_list(self, workspace, after, limit, external_entity_id)
+        listing = self._listing.get(workspace, [])
+        more = after + limit < len(listing)
+        return listing[after : after + limit], after + limit if more else None
+
+    return store_method(mp, "list_groups", list_groups)
+
+
+@broken("LIST-LIVE")
+def deleted_groups_still_listed(mp: pytest.MonkeyPatch) -> Flask:
+    """Deleted groups stay in the list (but nowhere else)."""
+    from bisect import insort
+
+    def delete(self: Store, workspace: str, group_id: str) -> Any:
+        doomed = list(self.get_group(workspace, group_id).subtree())
+        deleted = _original_delete(self, workspace, group_id)
+        for group in doomed:
+            insort(self._listing[workspace], group, key=lambda g: g.seq)
+        return deleted
+
+    return store_method(mp, "delete_group", delete)
+
+
+@broken("ACCESS-VIEW")
+def view_key_cannot_list(mp: pytest.MonkeyPatch) -> Flask:
+    """Listing groups needs management scope."""
+    original = app_module.list_groups
+
+    def list_groups() -> Response:
+        app_module.authorized(Scope.MANAGEMENT)
+        return original()
+
+    return replace_view(mp, "list_groups", list_groups)
+
+
+# Update a group.
+
+_original_update = Store.update_group
+
+
+@broken("PATCH-IMMUTABLE")
+def new_external_id_accepted_on_update(mp: pytest.MonkeyPatch) -> Flask:
+    """PATCH accepts (and ignores) a new external_entity_id; hierarchy stays immutable."""
+    import simulator.store as store
+    from simulator.model import GroupUpdate
+
+    original = store._refuse_immutable_changes
+
+    def refuse(group: Group, update: GroupUpdate) -> None:
+        original(group, GroupUpdate(update.name_sent, update.name, None, None, update.hierarchy))
+
+    mp.setattr(store, "_refuse_immutable_changes", refuse)
+    return create_app()
+
+
+@broken("PATCH-REPLACE")
+def update_merges_models(mp: pytest.MonkeyPatch) -> Flask:
+    """PATCH `models` updates the slugs it names and keeps the others."""
+    import dataclasses
+
+    from simulator.model import GroupUpdate
+
+    def update(self: Store, workspace: str, group_id: str, change: GroupUpdate) -> Group:
+        if change.models is not None:
+            sent = {m.slug for m in change.models}
+            kept = tuple(
+                m for m in self.get_group(workspace, group_id).models if m.slug not in sent
+            )
+            change = dataclasses.replace(change, models=kept + change.models)
+        return _original_update(self, workspace, group_id, change)
+
+    return store_method(mp, "update_group", update)
+
+
+@broken("PATCH-CASCADE")
+def update_ignores_descendants(mp: pytest.MonkeyPatch) -> Flask:
+    """A cascading PATCH is checked against ancestors only, not descendants."""
+    import simulator.store as store
+
+    mp.setattr(store, "_descendants", lambda group: iter(()))
+    return create_app()
+
+
+@broken("PATCH-PROPAGATE")
+def effective_limits_frozen_at_creation(mp: pytest.MonkeyPatch) -> Flask:
+    """A group's effective limits use its ancestors' models as they were when it was created."""
+    import simulator.limits as limits
+
+    frozen: dict[str, list[tuple[str, Any]]] = {}
+    original = limits.effective_models
+
+    def create(self: Store, workspace: str, new: NewGroup) -> Group:
+        group = _original_create(self, workspace, new)
+        frozen[group.id] = [(a.id, a.models) for a in group.lineage()][1:]
+        return group
+
+    def effective_models(group: Group) -> list[Any]:
+        parent = None
+        for ancestor_id, models in reversed(frozen.get(group.id, [])):
+            parent = Group(ancestor_id, group.workspace, "", None, models, group.mode, parent, "")
+        shadow = Group(group.id, group.workspace, "", None, group.models, group.mode, parent, "")
+        return original(shadow)
+
+    mp.setattr(serialize, "effective_models", effective_models)
+    return store_method(mp, "create_group", create)
+
+
+@broken("PATCH-SOMETHING")
+def empty_update_accepted(mp: pytest.MonkeyPatch) -> Flask:
+    """PATCH `{}` answers 200 and changes nothing."""
+    from simulator.model import GroupUpdate, models_from_json
+
+    def parse(body: dict[str, Any]) -> GroupUpdate:
+        metadata, models = body.get("metadata") or {}, body.get("models")
+        return GroupUpdate(
+            "name" in metadata,
+            metadata.get("name"),
+            None if models is None else models_from_json(models),
+            metadata.get("external_entity_id"),
+            body.get("hierarchy"),
+        )
+
+    mp.setattr(app_module, "group_update_from_json", parse)
+    return create_app()
+
+
+@broken("PATCH-NAME")
+def update_ignores_the_name(mp: pytest.MonkeyPatch) -> Flask:
+    """PATCH answers 200 to a new name but keeps the old one."""
+    import dataclasses
+
+    from simulator.model import GroupUpdate
+
+    def update(self: Store, workspace: str, group_id: str, change: GroupUpdate) -> Group:
+        return _original_update(
+            self, workspace, group_id, dataclasses.replace(change, name_sent=False)
+        )
+
+    return store_method(mp, "update_group", update)
+
+
+# Usage.
+
+
+@broken("USAGE-RESPONSE")
+def usage_customer_id_is_the_group_id(mp: pytest.MonkeyPatch) -> Flask:
+    """Usage answers the group's id as customer_id instead of its external_entity_id."""
+    original = serialize.usage_json
+    mp.setattr(app_module, "usage_json", lambda group: {**original(group), "customer_id": group.id})
+    return create_app()
+
+
+# API keys.
+
+
+@broken("KEY-MINT")
+def minted_prefix_is_key_underscore(mp: pytest.MonkeyPatch) -> Flask:
+    """Minted keys are `key_` + 12 characters instead of `sky_` + 12."""
+    import simulator.store as store
+
+    mp.setattr(store, "MINT_PREFIX", "key_")
+    return create_app()
+
+
+@broken("KEY-GET")
+def key_get_forgets_the_name(mp: pytest.MonkeyPatch) -> Flask:
+    """Get a key answers its name as null."""
+    original = serialize.key_json
+
+    def get_key(group_id: str, api_key_prefix: str) -> Response:
+        key = app_module.authorized(Scope.MANAGEMENT)
+        record = app_module.gateway().store.get_key(key.workspace.name, group_id, api_key_prefix)
+        return app_module.json_response({**original(record), "name": None})
+
+    return replace_view(mp, "get_key", get_key)
+
+
+_original_revoke = Store.revoke_key
+_original_get_key = Store.get_key
+
+
+@broken("KEY-REVOKE")
+def revoke_keeps_the_key(mp: pytest.MonkeyPatch) -> Flask:
+    """Revoke answers 200 with the prefix, but the key stays."""
+
+    def revoke(self: Store, workspace: str, group_id: str, prefix: str) -> Any:
+        return self.get_key(workspace, group_id, prefix)
+
+    return store_method(mp, "revoke_key", revoke)
+
+
+@broken("KEY-LIST")
+def key_list_shows_revoked_keys(mp: pytest.MonkeyPatch) -> Flask:
+    """Revoked keys give 404 on get but stay in the group's key list."""
+    from simulator.errors import KeyNotFound
+
+    revoked: set[tuple[str, str]] = set()
+
+    def revoke(self: Store, workspace: str, group_id: str, prefix: str) -> Any:
+        record = self.get_key(workspace, group_id, prefix)
+        revoked.add((group_id, prefix))
+        return record
+
+    def get_key(self: Store, workspace: str, group_id: str, prefix: str) -> Any:
+        if (group_id, prefix) in revoked:
+            raise KeyNotFound()
+        return _original_get_key(self, workspace, group_id, prefix)
+
+    mp.setattr(Store, "get_key", get_key)
+    return store_method(mp, "revoke_key", revoke)
+
+
+@broken("KEY-NOT-FOUND")
+def keys_outlive_their_group(mp: pytest.MonkeyPatch) -> Flask:
+    """A deleted group's keys still read back (the group itself gives 404)."""
+    graveyard: dict[tuple[str, str], Any] = {}
+
+    def delete(self: Store, workspace: str, group_id: str) -> Any:
+        for group in self.get_group(workspace, group_id).subtree():
+            graveyard.update({(group.id, p): r for p, r in group.keys.items()})
+        return _original_delete(self, workspace, group_id)
+
+    def get_key(self: Store, workspace: str, group_id: str, prefix: str) -> Any:
+        if (group_id, prefix) in graveyard:
+            return graveyard[(group_id, prefix)]
+        return _original_get_key(self, workspace, group_id, prefix)
+
+    mp.setattr(Store, "get_key", get_key)
+    return store_method(mp, "delete_group", delete)
+
+
+# Registering a key.
+
+
+@broken("REGISTER-SIGNATURE")
+def signature_not_verified(mp: pytest.MonkeyPatch) -> Flask:
+    """Register checks that a public key is on file but never verifies the signature."""
+    from simulator.errors import PublicKeyMissing
+
+    def verify(public_key: str | None, signature: str | None, body: bytes) -> None:
+        if public_key is None:
+            raise PublicKeyMissing()
+
+    mp.setattr(app_module, "verify_signature", verify)
+    return create_app()
+
+
+@broken("REGISTER-ENTROPY")
+def entropy_not_checked(mp: pytest.MonkeyPatch) -> Flask:
+    """Register accepts keys of any entropy."""
+    import simulator.keys as keys
+
+    mp.setattr(keys, "MIN_ENTROPY_BITS", 0.0)
+    return create_app()
+
+
+@broken("REGISTER-LENGTH")
+def registered_key_of_128_refused(mp: pytest.MonkeyPatch) -> Flask:
+    """Registered keys stop at 127 characters."""
+    import simulator.keys as keys
+
+    mp.setattr(keys, "MAX_KEY_LENGTH", 127)
+    return create_app()
+
+
+@broken("REGISTER-PREFIX-UNIQUE")
+def registered_prefix_not_checked(mp: pytest.MonkeyPatch) -> Flask:
+    """Registering a key whose prefix is taken replaces the earlier key."""
+
+    def register(self: Store, workspace: str, group_id: str, key: str, name: str | None) -> Any:
+        with self.lock:
+            return self._add_key(self.get_group(workspace, group_id), key[:16], name, key)
+
+    return store_method(mp, "register_key", register)
+
+
+@broken("REGISTER-PUBLIC-KEY")
+def missing_public_key_is_a_signature_failure(mp: pytest.MonkeyPatch) -> Flask:
+    """A workspace without a public key gets `Signature verification failed` instead."""
+    from simulator.errors import SignatureInvalid
+
+    original = app_module.verify_signature
+
+    def verify(public_key: str | None, signature: str | None, body: bytes) -> None:
+        if public_key is None:
+            raise SignatureInvalid()
+        original(public_key, signature, body)
+
+    mp.setattr(app_module, "verify_signature", verify)
+    return create_app()
+
+
+# Endpoints.
+
+
+def _endpoint_book(mp: pytest.MonkeyPatch, name: str, method: Callable[..., Any]) -> Flask:
+    from simulator.endpoints import EndpointBook
+
+    mp.setattr(EndpointBook, name, method)
+    return create_app()
+
+
+@broken("EP-SLUG-UNIQUE")
+def duplicate_endpoint_slug_accepted(mp: pytest.MonkeyPatch) -> Flask:
+    """A second endpoint may take a slug in use; only the org prefix is checked."""
+    from simulator.errors import EndpointSlugNotOwned
+
+    def claim(self: Any, workspace: Workspace, slug: str) -> None:
+        if slug.partition("/")[0] not in workspace.org_prefixes:
+            raise EndpointSlugNotOwned("not an org prefix of this workspace")
+
+    return _endpoint_book(mp, "_claim_slug", claim)
+
+
+@broken("EP-DELETE")
+def endpoint_delete_keeps_the_slug(mp: pytest.MonkeyPatch) -> Flask:
+    """A deleted endpoint's slug stays taken."""
+    from simulator.endpoints import EndpointBook
+
+    original = EndpointBook.delete
+
+    def delete(self: Any, workspace: str, endpoint_id: str) -> Any:
+        endpoint = original(self, workspace, endpoint_id)
+        self._by_slug[endpoint.slug] = endpoint
+        return endpoint
+
+    return _endpoint_book(mp, "delete", delete)
+
+
+@broken("EP-ONE-TARGET")
+def two_endpoint_targets_accepted(mp: pytest.MonkeyPatch) -> Flask:
+    """An endpoint may have two targets."""
+
+    def edit(schemas: dict[str, Any]) -> None:
+        schemas["Targets"]["maxItems"] = 2
+
+    return with_spec(mp, edit)
+
+
+@broken("EP-OTHER-WORKSPACE")
+def foreign_endpoint_is_not_found(mp: pytest.MonkeyPatch) -> Flask:
+    """Another workspace's endpoint gives 404 instead of 403."""
+    from simulator.errors import EndpointInOtherWorkspace
+
+    mp.setitem(app_module.ERROR_STATUS, EndpointInOtherWorkspace, 404)
+    return create_app()
+
+
+@broken("EP-SLUG-PREFIX")
+def any_org_prefix_accepted(mp: pytest.MonkeyPatch) -> Flask:
+    """Any org prefix is accepted; slugs stay unique."""
+    from simulator.errors import DuplicateEndpointSlug
+
+    def claim(self: Any, workspace: Workspace, slug: str) -> None:
+        if slug in self._by_slug:
+            raise DuplicateEndpointSlug("taken")
+
+    return _endpoint_book(mp, "_claim_slug", claim)
+
+
+@broken("EP-TARGET-FIELDS")
+def external_target_without_secret_accepted(mp: pytest.MonkeyPatch) -> Flask:
+    """ANTHROPIC and OPENAI targets need only target_model."""
+    import simulator.endpoints as endpoints
+
+    original = endpoints.check_targets
+
+    def check_targets(targets: list[Any]) -> Any:
+        return original(
+            [{"secret_id": "x", **t} if t["provider"] != "BASETEN" else t for t in targets]
+        )
+
+    mp.setattr(endpoints, "check_targets", check_targets)
+    return create_app()
+
+
+@broken("EP-PATCH")
+def empty_endpoint_update_accepted(mp: pytest.MonkeyPatch) -> Flask:
+    """PATCH of an endpoint with `{}` answers 200 and changes nothing."""
+
+    def edit(schemas: dict[str, Any]) -> None:
+        schemas["UpdateEndpointRequest"]["minProperties"] = 0
+
+    return with_spec(mp, edit)
+
+
+@broken("EP-RESPONSE")
+def endpoint_without_timestamps(mp: pytest.MonkeyPatch) -> Flask:
+    """Endpoints read without `created_at` and `updated_at`."""
+    original = serialize.endpoint_json
+
+    def endpoint_json(endpoint: Any) -> dict[str, Any]:
+        body = original(endpoint)
+        return {k: v for k, v in body.items() if not k.endswith("_at")}
+
+    mp.setattr(app_module, "endpoint_json", endpoint_json)
+    return create_app()
+
+
+@broken("LIST-SHAPE")
+def list_without_has_more(mp: pytest.MonkeyPatch) -> Flask:
+    """List pages leave `has_more` out of `pagination`."""
+    original = serialize.page_json
+
+    def page_json(items: list[dict[str, Any]], cursor: str | None) -> dict[str, Any]:
+        return {
+            "items": items,
+            "pagination": {"cursor": original(items, cursor)["pagination"]["cursor"]},
+        }
+
+    mp.setattr(app_module, "page_json", page_json)
+    return create_app()
+
+
+@broken("LIST-CURSOR")
+def list_cursor_restarts(mp: pytest.MonkeyPatch) -> Flask:
+    """A group list's cursor is ignored: every page is the first page again."""
+    original = app_module.page_request
+
+    def page_request(kind: str, operation_id: str) -> tuple[int, int, dict[str, Any]]:
+        after, limit, query = original(kind, operation_id)
+        return (0 if kind == "groups" else after), limit, query
+
+    mp.setattr(app_module, "page_request", page_request)
+    return create_app()
+
+
+@broken("REGISTER-OK")
+def registered_key_not_kept(mp: pytest.MonkeyPatch) -> Flask:
+    """Register answers {"ok": true} but the key never reads back."""
+    mp.setattr(Store, "register_key", lambda self, workspace, group_id, key, name: None)
+    return create_app()
+
+
+@broken("EP-LIST")
+def endpoint_list_is_always_empty(mp: pytest.MonkeyPatch) -> Flask:
+    """Listing endpoints shows none of the workspace's endpoints."""
+    return _endpoint_book(mp, "list", lambda self, workspace, after, limit: ([], None))
+
+
+@broken("EP-NOT-FOUND")
+def deleted_endpoint_still_readable(mp: pytest.MonkeyPatch) -> Flask:
+    """A deleted endpoint still answers GET with 200."""
+    from simulator.endpoints import EndpointBook
+
+    original_delete, original_get = EndpointBook.delete, EndpointBook.get
+    graveyard: dict[str, Any] = {}
+
+    def delete(self: Any, workspace: str, endpoint_id: str) -> Any:
+        graveyard[endpoint_id] = original_delete(self, workspace, endpoint_id)
+        return graveyard[endpoint_id]
+
+    def get_endpoint(endpoint_id: str) -> Response:
+        key = app_module.authorized(Scope.MANAGEMENT)
+        book = app_module.gateway().endpoints
+        found = graveyard.get(endpoint_id) or original_get(book, key.workspace.name, endpoint_id)
+        return app_module.json_response(serialize.endpoint_json(found))
+
+    mp.setattr(EndpointBook, "delete", delete)
+    return replace_view(mp, "get_endpoint", get_endpoint)

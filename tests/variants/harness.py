@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 import conformance
+from simulator.config import DEMO_SIGNING_KEY
 from tests.variants.broken import Variant
 
 KEYS = {
@@ -14,6 +15,9 @@ KEYS = {
     "view_key": "sim-view-acme",
     "other_workspace_key": "sim-manage-globex",
     "not_onboarded_key": "sim-manage-initech",
+    "no_public_key_workspace_key": "sim-manage-globex",  # globex has no public key on file
+    "signing_key": DEMO_SIGNING_KEY,
+    "org_prefix": "acme",
 }
 
 
@@ -33,9 +37,9 @@ class Verdict:
         return self.exit_code == 0 and not self.failed
 
 
-def judge(variant: Variant, *, max_examples: int = 5) -> Verdict:
+def judge(variant: Variant, *, max_examples: int = 5, strict: bool = False) -> Verdict:
     with pytest.MonkeyPatch.context() as mp:
         app = variant.build(mp)
-        result = conformance.run(app=app, max_examples=max_examples, **KEYS)
+        result = conformance.run(app=app, max_examples=max_examples, strict=strict, **KEYS)
     failed = frozenset(rule for rule, o in result.rules.items() if o.outcome == "fail")
     return Verdict(variant, result.exit_code, failed)

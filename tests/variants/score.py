@@ -11,11 +11,15 @@ from concurrent.futures import ProcessPoolExecutor
 
 from tests.variants.broken import BROKEN, Variant
 from tests.variants.harness import Verdict, judge
-from tests.variants.valid import VALID
+from tests.variants.valid import STRICT_BREAKS, VALID
 
 
 def _judge(variant: Variant) -> Verdict:
     return judge(variant)
+
+
+def _judge_strict(variant: Variant) -> Verdict:
+    return judge(variant, strict=True)
 
 
 def table(verdicts: list[Verdict]) -> str:
@@ -37,16 +41,27 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--jobs", type=int, default=2, help="processes (default: %(default)s)")
     args = parser.parse_args(argv)
+    choosers = [v for v in VALID if v.name in STRICT_BREAKS]
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         verdicts = list(pool.map(_judge, BROKEN + VALID))
+        strict = list(pool.map(_judge_strict, choosers))
     caught = sum(v.caught for v in verdicts if v.variant.rules)
     passed = sum(v.passed for v in verdicts if not v.variant.rules)
+    strict_caught = sum(
+        v.exit_code == 1 and STRICT_BREAKS[v.variant.name] <= v.failed for v in strict
+    )
     print(table(verdicts))
+    print("\n| valid variant, --strict | its choice rules | suite reported failed |\n|---|---|---|")
+    for v in strict:
+        names = ", ".join(sorted(STRICT_BREAKS[v.variant.name]))
+        print(f"| {v.variant.name} | {names} | {', '.join(sorted(v.failed)) or '-'} |")
     print(
         f"\ncaught {caught} of {len(BROKEN)} broken variants; "
-        f"{passed} of {len(VALID)} valid variants passed"
+        f"{passed} of {len(VALID)} valid variants passed; "
+        f"--strict caught {strict_caught} of {len(choosers)} valid variants on their choice rules"
     )
-    return 0 if (caught, passed) == (len(BROKEN), len(VALID)) else 1
+    complete = (caught, passed, strict_caught) == (len(BROKEN), len(VALID), len(choosers))
+    return 0 if complete else 1
 
 
 if __name__ == "__main__":

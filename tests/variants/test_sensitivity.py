@@ -6,7 +6,7 @@ import pytest
 
 from tests.variants.broken import BROKEN, Variant
 from tests.variants.harness import judge
-from tests.variants.valid import VALID
+from tests.variants.valid import STRICT_BREAKS, VALID
 
 
 @pytest.mark.parametrize("variant", BROKEN, ids=lambda v: v.name)
@@ -23,6 +23,19 @@ def test_suite_passes_valid_variant(variant: Variant) -> None:
     """A variant that differs only where the documentation is silent passes by default."""
     verdict = judge(variant)
     assert verdict.passed, f"{variant.name}: the suite failed {sorted(verdict.failed)}"
+
+
+@pytest.mark.parametrize(
+    "variant", [v for v in VALID if v.name in STRICT_BREAKS], ids=lambda v: v.name
+)
+def test_strict_suite_catches_choices_the_variant_makes_differently(variant: Variant) -> None:
+    """--strict checks the simulator's choices: a variant choosing otherwise fails them."""
+    verdict = judge(variant, strict=True)
+    assert verdict.exit_code == 1, f"{variant.name}: strict mode passed it"
+    expected = STRICT_BREAKS[variant.name]
+    assert expected <= verdict.failed, (
+        f"breaks {sorted(expected)}; reported {sorted(verdict.failed)}"
+    )
 
 
 def test_variant_catalogue_is_large_enough() -> None:

@@ -19,7 +19,13 @@ import simulator.app as app_module
 import simulator.serialize as serialize
 from simulator import create_app
 from simulator.config import Config, default_config
-from simulator.errors import ChildExceedsAncestorLimit, GatewayError, Unauthenticated
+from simulator.errors import (
+    ChildExceedsAncestorLimit,
+    GatewayError,
+    PublicKeyMissing,
+    SignatureInvalid,
+    Unauthenticated,
+)
 from simulator.store import IdGenerator, Store
 from tests.variants.broken import Build, Variant
 
@@ -62,11 +68,11 @@ def forbidden_for_unknown_keys(mp: pytest.MonkeyPatch) -> Flask:
 
 @valid
 def other_error_messages(mp: pytest.MonkeyPatch) -> Flask:
-    """Every error message is different, but the one the documentation quotes."""
+    """Every error message is different, but the ones the documentation quotes."""
     original = app_module._gateway_error
 
     def gateway_error(error: GatewayError) -> Response:
-        if not isinstance(error, ChildExceedsAncestorLimit):
+        if not isinstance(error, ChildExceedsAncestorLimit | SignatureInvalid | PublicKeyMissing):
             error.message = f"Refused ({type(error).__name__})."
         return original(error)
 
@@ -173,3 +179,87 @@ def lenient_content_type(mp: pytest.MonkeyPatch) -> Flask:
 
     app.wsgi_app = wsgi_app  # type: ignore[method-assign]
     return app
+
+
+@valid
+def name_null_refused(mp: pytest.MonkeyPatch) -> Flask:
+    """`"name": null` is refused; a name is a string or left out."""
+
+    def edit(schemas: dict[str, Any]) -> None:
+        schemas["CreateGroupMetadata"]["properties"]["name"]["type"] = "string"
+
+    return _with_spec(mp, edit)
+
+
+@valid
+def duplicate_slugs_accepted(mp: pytest.MonkeyPatch) -> Flask:
+    """One slug may appear twice in `models`."""
+    import simulator.model as model
+
+    mp.setattr(model, "_refuse_duplicate_slugs", lambda configs: None)
+    return create_app()
+
+
+@valid
+def external_ids_compared_without_case(mp: pytest.MonkeyPatch) -> Flask:
+    """`external_entity_id`s that differ only in case are duplicates."""
+    original = Store.create_group
+
+    def create(self: Store, workspace: str, new: Any) -> Any:
+        if any(
+            w == workspace and e.lower() == new.external_entity_id.lower()
+            for w, e in self._by_external_id
+        ):
+            from simulator.errors import DuplicateExternalEntityId
+
+            raise DuplicateExternalEntityId()
+        return original(self, workspace, new)
+
+    mp.setattr(Store, "create_group", create)
+    return create_app()
+
+
+@valid
+def fractional_thresholds_accepted(mp: pytest.MonkeyPatch) -> Flask:
+    """A threshold may be any number of at least 1; it is stored rounded down."""
+
+    def edit(schemas: dict[str, Any]) -> None:
+        schemas["Threshold"]["type"] = "number"
+
+    return _with_spec(mp, edit)
+
+
+@valid
+def any_environment_accepted(mp: pytest.MonkeyPatch) -> Flask:
+    """A BASETEN target may name any environment."""
+    import simulator.endpoints as endpoints
+
+    mp.setattr(endpoints, "ENVIRONMENTS", _Everything())
+    return create_app()
+
+
+class _Everything(tuple[str, ...]):
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+def _with_spec(mp: pytest.MonkeyPatch, edit: Callable[[dict[str, Any]], None]) -> Flask:
+    from tests.variants.broken import with_spec
+
+    return with_spec(mp, edit)
+
+
+# What each valid variant breaks among the choice rules, which only --strict checks: a
+# strict run must fail it and name these rules.
+STRICT_BREAKS: dict[str, frozenset[str]] = {
+    "forbidden_for_unknown_keys": frozenset({"AUTH-MISSING"}),
+    "problem_json_errors": frozenset({"ERR-BODY"}),
+    "duplicate_id_checked_first": frozenset({"ERR-ONE-RULE"}),
+    "unknown_fields_refused": frozenset({"EXTRA-FIELDS"}),
+    "reversed_list_orders": frozenset({"RESP-ORDER"}),
+    "name_null_refused": frozenset({"NAME-NULL"}),
+    "duplicate_slugs_accepted": frozenset({"SLUG-UNIQUE"}),
+    "external_ids_compared_without_case": frozenset({"EXTID-EXACT"}),
+    "any_environment_accepted": frozenset({"EP-ENVIRONMENT"}),
+    "fractional_thresholds_accepted": frozenset({"THRESHOLD-INT"}),
+}
