@@ -166,7 +166,7 @@ def server_settings(threads: int) -> dict[str, Any]:
         "log_enabled": False,  # no access log: an Authorization header is never written anywhere
         # A worker that doesn't stop within this many seconds of Ctrl-C is killed; in-memory
         # state has nothing to flush.
-        "workers_kill_timeout": 2,
+        "workers_kill_timeout": 10,
     }
 
 

@@ -44,31 +44,48 @@ def utc_now() -> str:
 class IdGenerator:
     """Opaque ids, never reused (RESP-ID). Seeded, it gives the same ids run after run.
 
-    It has its own lock: the group store and the endpoint book draw from it under their own.
+    An id is random characters followed by a counter written in the same alphabet, so ids
+    are unique without remembering every one ever issued: memory stays flat however many
+    groups come and go. Only ids imported from a snapshot are remembered (`reserve`). It has
+    its own lock: the group store and the endpoint book draw from it under their own.
     """
 
     def __init__(self, seed: int | None = None, length: int = 12) -> None:
         self._lock = threading.Lock()
         self._random = random.Random(seed)
         self._length = length
-        self._issued: set[str] = set()
+        self._count = 0
+        self._reserved: set[str] = set()
 
     def __call__(self, alphabet: str = _ID_ALPHABET, length: int | None = None) -> str:
+        size = length or self._length
         with self._lock:
             while True:
-                new_id = "".join(self._random.choices(alphabet, k=length or self._length))
-                if new_id not in self._issued:
-                    self._issued.add(new_id)
+                self._count += 1
+                tail = _counter(self._count, alphabet)
+                head = self._random.choices(alphabet, k=max(size - len(tail), 1))
+                new_id = "".join(head) + tail
+                if new_id not in self._reserved:
                     return new_id
 
     def reserve(self, taken: str) -> None:
         """Marks an id as issued: an imported id is never handed out again."""
-        self._issued.add(taken)
+        self._reserved.add(taken)
 
     def reseed(self, seed: int | None) -> None:
         """Restarts the sequence; the caller reserves the ids still in use."""
         self._random = random.Random(seed)
-        self._issued.clear()
+        self._count = 0
+        self._reserved.clear()
+
+
+def _counter(number: int, alphabet: str, width: int = 4) -> str:
+    """`number` in base len(alphabet), at least `width` characters."""
+    digits: list[str] = []
+    while number or len(digits) < width:
+        number, digit = divmod(number, len(alphabet))
+        digits.append(alphabet[digit])
+    return "".join(reversed(digits))
 
 
 @dataclass(frozen=True, slots=True)

@@ -220,11 +220,19 @@ def test_id_generator_never_repeats_and_is_seedable() -> None:
     assert [second() for _ in range(2000)] == ids
 
 
-def test_id_generator_skips_an_id_it_already_issued() -> None:
-    """RESP-ID: even a one-letter alphabet never hands out the same id twice."""
+def test_id_generator_never_repeats_even_with_a_tiny_alphabet() -> None:
+    """RESP-ID: a two-letter alphabet and length 1 still never give the same id twice."""
     generate = IdGenerator(seed=3, length=1)
-    ids = {generate("ab") for _ in range(2)}
-    assert ids == {"a", "b"}
+    ids = [generate("ab") for _ in range(500)]
+    assert len(set(ids)) == len(ids)
+
+
+def test_id_generator_skips_a_reserved_id() -> None:
+    """RESP-ID: an id imported from a snapshot is never handed out again."""
+    upcoming = IdGenerator(seed=5)()
+    generate = IdGenerator(seed=5)
+    generate.reserve(upcoming)
+    assert generate() != upcoming
 
 
 def test_utc_now_is_rfc3339_utc_with_whole_seconds() -> None:
