@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Flask, Response, request
 
-from simulator.cli import build_parser, server_settings, tune_gc
+from simulator.web.cli import build_parser, server_settings, tune_gc
 
 app = Flask(__name__)
 _groups: dict[str, Any] = {}

@@ -24,7 +24,7 @@ from typing import Any
 from flask import Flask
 
 from benchmarks.servers import API_KEY, CREATE_PATH, documented_body
-from simulator.app import create_app
+from simulator.web.app import create_app
 
 _ids = count()
 

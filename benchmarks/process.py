@@ -56,7 +56,7 @@ class SuiteUnavailable(RuntimeError):
 
 
 def conformance_inprocess() -> SuiteRun:
-    return _run_suite(["--app", "simulator.app:create_app", *KEYS])
+    return _run_suite(["--app", "simulator.web.app:create_app", *KEYS])
 
 
 def conformance_http() -> SuiteRun:

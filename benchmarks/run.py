@@ -26,7 +26,7 @@ from benchmarks.process import (
 )
 from benchmarks.servers import ROOT, bare_argv
 from benchmarks.throughput import Pair, compare, thread_sweep
-from simulator.cli import build_parser
+from simulator.web.cli import build_parser
 
 SECTIONS = ("throughput", "prism", "scaling", "memory", "startup", "conformance")
 

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from simulator.config import Config
-    from simulator.seed import Seed
+    from simulator.core.config import Config
+    from simulator.harness.seed import Seed
     from simulator.testing import SimulatorClient
 
 URL_HELP = "use the simulator (frontier-sim) at this URL instead of one started in a thread"
@@ -33,7 +33,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture(scope="session")
 def frontier_gateway_config(pytestconfig: pytest.Config) -> Config:
     """The simulator's configuration; override this fixture to build one in code."""
-    from simulator.config import default_config, load_config
+    from simulator.core.config import default_config, load_config
 
     path = _ini_path(pytestconfig, "frontier_gateway_config")
     return load_config(path) if path else default_config()
@@ -42,7 +42,7 @@ def frontier_gateway_config(pytestconfig: pytest.Config) -> Config:
 @pytest.fixture(scope="session")
 def frontier_gateway_seed(pytestconfig: pytest.Config) -> Seed | None:
     """The seed loaded at start (None: an empty simulator); override it to build one in code."""
-    from simulator.seed import load_seed
+    from simulator.harness.seed import load_seed
 
     path = _ini_path(pytestconfig, "frontier_gateway_seed")
     return load_seed(path) if path else None
@@ -76,8 +76,7 @@ def _frontier_gateway_shared(
 def _simulator(
     pytestconfig: pytest.Config, config: Config, seed: Seed | None
 ) -> Iterator[SimulatorClient]:
-    from simulator.control import ThreadedSimulator
-    from simulator.testing import Keys, SimulatorClient
+    from simulator.testing import Keys, SimulatorClient, ThreadedSimulator
 
     url = pytestconfig.getoption("frontier_gateway_url") or pytestconfig.getini(
         "frontier_gateway_url"

@@ -1,6 +1,6 @@
 """A handle on a running simulator for tests: its URL, its keys by role, its control API.
 
-It speaks HTTP only, so it drives an in-process simulator (`control.ThreadedSimulator`)
+It speaks HTTP only, so it drives an in-process simulator (`ThreadedSimulator`)
 and a `frontier-sim` started elsewhere alike. The pytest plugin hands one to each test.
 """
 
@@ -8,12 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from types import TracebackType
 from typing import Any
 
 import requests
+from flask import Flask
+from werkzeug.serving import BaseWSGIServer
 
-from simulator.access import Scope
-from simulator.config import Config
+from simulator.core.access import Scope
+from simulator.core.config import Config, default_config
+from simulator.harness.seed import Seed
+from simulator.web.app import create_app
+from simulator.web.server import serve_in_thread
 
 
 @dataclass(frozen=True)
@@ -145,3 +151,56 @@ class SimulatorClient:
 
 class SimulatorControlError(RuntimeError):
     """The control API refused a call (a bad fault rule, snapshot or seed)."""
+
+
+class ThreadedSimulator:
+    """A simulator app served from a thread of this process; a context manager."""
+
+    def __init__(
+        self,
+        config: Config | None = None,
+        *,
+        seed: Seed | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.config = config or default_config()
+        self.app: Flask = create_app(self.config, seed=seed)
+        self._host, self._port = host, port
+        self._server: BaseWSGIServer | None = None
+        self._clients: list[SimulatorClient] = []
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the simulator isn't running; call start() first")
+        return f"http://{self._host}:{self._server.server_port}"
+
+    def start(self) -> ThreadedSimulator:
+        self._server = serve_in_thread(self.app, self._host, self._port)
+        return self
+
+    def stop(self) -> None:
+        while self._clients:
+            self._clients.pop().close()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def client(self) -> SimulatorClient:
+        """A handle on this simulator, with the keys of its configuration by role."""
+        client = SimulatorClient(self.url, Keys.from_config(self.config), app=self.app)
+        self._clients.append(client)
+        return client
+
+    def __enter__(self) -> SimulatorClient:
+        return self.start().client()
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.stop()

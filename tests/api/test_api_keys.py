@@ -11,7 +11,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask.testing import FlaskClient
 
-from simulator.config import DEMO_SIGNING_KEY
+from simulator.core.config import DEMO_SIGNING_KEY
 from tests.api.conftest import MANAGE, OTHER
 
 GOOD_KEY = "Xk3p9QzL2mWv8RtY6nBs4HjD7fGa1cEu"  # 32 characters, 5 bits per character

@@ -16,8 +16,8 @@ import pytest
 import requests
 from flask import Flask
 
-from simulator.app import create_app
-from simulator.config import DEMO_SIGNING_KEY
+from simulator.core.config import DEMO_SIGNING_KEY
+from simulator.web.app import create_app
 
 # globex has no public key on file in the simulator; acme owns the org prefix `acme`.
 KEYS = {

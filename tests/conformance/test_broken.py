@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 import conformance
-import simulator.store
-from simulator.app import create_app
-from simulator.model import NewGroup
-from simulator.store import Group, Store
+import simulator.core.store
+from simulator.core.model import NewGroup
+from simulator.core.store import Group, Store
+from simulator.web.app import create_app
 from tests.conformance.conftest import KEYS
 from tests.conformance.test_reports import answers_201
 
@@ -44,6 +44,6 @@ def test_broken_duplicate_check_fails_extid_unique() -> None:
 
 def test_broken_six_levels_fail_depth_max(monkeypatch: pytest.MonkeyPatch) -> None:
     """A store allowing a sixth level fails DEPTH-MAX."""
-    monkeypatch.setattr(simulator.store, "MAX_DEPTH", 6)
+    monkeypatch.setattr(simulator.core.store, "MAX_DEPTH", 6)
     result = conformance.run(app=create_app(), fuzz=False, **KEYS)
     assert failed_rules(result) == {"DEPTH-MAX"}

@@ -79,7 +79,7 @@ def test_cli_malformed_deviations_file_is_a_usage_error(tmp_path: Path) -> None:
     """A deviations file that isn't a list of entries gives exit 2 before anything runs."""
     bad = tmp_path / "deviations.yaml"
     bad.write_text("rule: OK-200\nreason: not a list\n")
-    done = conformance("--app", "simulator.app:create_app", *CLI_KEYS, "--deviations", str(bad))
+    done = conformance("--app", "simulator.web.app:create_app", *CLI_KEYS, "--deviations", str(bad))
     assert done.returncode == 2
     assert "must be a YAML list" in done.stderr
 
@@ -105,7 +105,7 @@ def test_cli_reads_options_from_the_environment() -> None:
 def test_cli_in_process_app_runs_selected_rules(tmp_path: Path) -> None:
     """--app module:factory tests an in-process app; --select narrows the run."""
     done = conformance(
-        "--app", "simulator.app:create_app", *CLI_KEYS, "--select", "DEPTH-MAX", "EXTID-UNIQUE",
+        "--app", "simulator.web.app:create_app", *CLI_KEYS, "--select", "DEPTH-MAX", "EXTID-UNIQUE",
         "--report-dir", str(tmp_path),
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-2000:]

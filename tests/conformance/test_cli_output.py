@@ -18,7 +18,7 @@ from conformance.catalogue import CHOICE, rules
 from conformance.progress import Progress
 from conformance.registry import ORACLE, Check
 from conformance.summary import summary
-from simulator.app import create_app
+from simulator.web.app import create_app
 from tests.conformance.conftest import CLI_KEYS, KEYS, script
 from tests.conformance.test_html_report import HOSTILE, synthetic
 from tests.variants.broken import create_answers_201

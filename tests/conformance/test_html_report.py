@@ -15,7 +15,7 @@ from conformance.catalogue import load_spec, rule, rules
 from conformance.html_report import CLASSES, page
 from conformance.outcomes import FAIL, NOT_RUN, PASS, Record, RuleOutcome
 from conformance.report import RunResult
-from simulator.app import create_app
+from simulator.web.app import create_app
 from tests.conformance.conftest import KEYS
 from tests.variants.broken import create_answers_201
 

@@ -12,7 +12,7 @@ from flask import Flask
 import conformance
 from conformance.catalogue import rules
 from conformance.report import RunResult
-from simulator.app import create_app
+from simulator.web.app import create_app
 from tests.conformance.conftest import KEYS, app_endpoints, app_groups
 
 UNCOVERED = "no check in this suite covers it yet"

@@ -24,8 +24,8 @@ from conformance.outcomes import NOT_RUN, PASS
 from conformance.registry import registered
 from conformance.signing import load_signing_key, sign
 from conformance.target import Reply
-from simulator.app import create_app
-from simulator.config import DEMO_SIGNING_KEY
+from simulator.core.config import DEMO_SIGNING_KEY
+from simulator.web.app import create_app
 from tests.conformance.conftest import KEYS, app_endpoints, app_groups, url_groups
 from tests.conformance.test_inprocess import counting
 

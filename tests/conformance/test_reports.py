@@ -13,7 +13,7 @@ from flask import Flask, Response
 import conformance
 from conformance.catalogue import rules
 from conformance.deviations import Deviation, DeviationsError, parse_deviations
-from simulator.app import create_app
+from simulator.web.app import create_app
 from tests.conformance.conftest import KEYS
 
 SELECTED = ["OK-200", "EXTID-UNIQUE", "DEPTH-MAX"]

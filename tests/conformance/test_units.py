@@ -18,7 +18,7 @@ from conformance.catalogue import load_spec, rules
 from conformance.compare import is_rfc3339_utc
 from conformance.registry import registered
 from conformance.target import Reply, TargetUnreachable, preflight, retry_delay, send_with_backoff
-from simulator.app import create_app
+from simulator.web.app import create_app
 from tests.conformance.conftest import KEYS, app_groups, free_port
 
 PACKAGE = Path(conformance.__file__).parent

@@ -14,7 +14,7 @@ import pytest
 import requests
 import yaml
 
-from simulator.config import DEFAULT_CONFIG
+from simulator.core.config import DEFAULT_CONFIG
 from tests.e2e.conftest import GROUPS, MANAGE_KEY, Sim, group_body, start_sim, unique
 
 pytestmark = pytest.mark.e2e

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from simulator.access import ApiKey, KeyRing, Scope, Workspace
-from simulator.errors import Unauthenticated
+from simulator.core.access import ApiKey, KeyRing, Scope, Workspace
+from simulator.core.errors import Unauthenticated
 from tests.e2e.conftest import GROUPS, MANAGE_KEY, Sim, group_body, unique
 
 BANNER_END = "Press Ctrl-C to stop."

@@ -9,8 +9,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from simulator.control import harness
-from simulator.harness import Harness
+from simulator.harness.bench import Harness
+from simulator.web.control import harness
 from tests.defaults import ENDPOINTS, GROUPS, MANAGE, OTHER, VIEW  # noqa: F401  (re-exported)
 
 SLUG = "your-org/your-model"

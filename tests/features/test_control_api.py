@@ -12,8 +12,8 @@ from openapi_spec_validator import validate
 
 import conformance
 from simulator import create_app
-from simulator.control_schema import load_control_spec
-from simulator.spec import load_spec
+from simulator.core.spec import load_spec
+from simulator.harness.control_schema import load_control_spec
 
 from .conftest import GROUPS, MANAGE, create_group, group_body
 

@@ -10,9 +10,9 @@ import pytest
 from flask import Flask, request
 from flask.testing import FlaskClient
 
-from simulator.control_schema import ControlInputError
-from simulator.faults import FaultBook, forced_response, parse_fault_header
-from simulator.harness import Harness
+from simulator.harness.bench import Harness
+from simulator.harness.control_schema import ControlInputError
+from simulator.harness.faults import FaultBook, forced_response, parse_fault_header
 
 from .conftest import GROUPS, MANAGE, OTHER, create_group, group_body, group_count
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 
 from simulator import create_app
-from simulator.config import DEFAULT_CONFIG, config_from_mapping
+from simulator.core.config import DEFAULT_CONFIG, config_from_mapping
 
 from .conftest import ENDPOINTS, GROUPS, MANAGE, create_group, endpoint_body
 

@@ -8,8 +8,8 @@ import base64
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask.testing import FlaskClient
 
-from simulator.config import DEMO_SIGNING_KEY
-from simulator.journal import Journal, JournalEntry, body_for_journal
+from simulator.core.config import DEMO_SIGNING_KEY
+from simulator.harness.journal import Journal, JournalEntry, body_for_journal
 
 from .conftest import GROUPS, MANAGE, VIEW, create_group, group_body
 

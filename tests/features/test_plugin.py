@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 import requests
 
-from simulator.control import ThreadedSimulator
-from simulator.testing import Keys, SimulatorClient
+from simulator.testing import Keys, SimulatorClient, ThreadedSimulator
 
 pytest_plugins = ["pytester"]
 

@@ -15,8 +15,8 @@ import yaml
 from flask.testing import FlaskClient
 
 from simulator import create_app
-from simulator.control import harness
-from simulator.seed import SeedError, load_seed, seed_from_mapping
+from simulator.harness.seed import SeedError, load_seed, seed_from_mapping
+from simulator.web.control import harness
 
 from .conftest import ENDPOINTS, GROUPS, MANAGE, SLUG
 

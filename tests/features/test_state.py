@@ -12,8 +12,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from simulator import create_app
-from simulator.app import EXTENSION
-from simulator.errors import KeyPrefixTaken
+from simulator.core.errors import KeyPrefixTaken
+from simulator.web.app import EXTENSION
 
 from .conftest import ENDPOINTS, GROUPS, MANAGE, OTHER, create_group, endpoint_body, group_body
 

@@ -21,8 +21,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from simulator.app import EXTENSION, RULE_HEADER
-from simulator.store import Store
+from simulator.core.store import Store
+from simulator.web.app import EXTENSION, RULE_HEADER
 from tests.defaults import (  # noqa: F401  (re-exported to the tests beside this file)
     GROUPS,
     MANAGE,

@@ -12,19 +12,17 @@ import pytest
 from openapi_spec_validator import validate
 
 import simulator
-from simulator import create_app, errors
-from simulator.app import ERROR_STATUS, status_for
-from simulator.errors import GatewayError
-from simulator.spec import Operation, load_spec, operations, rule_catalogue
+from simulator import create_app
+from simulator.core import errors
+from simulator.core.errors import GatewayError
+from simulator.core.spec import Operation, load_spec, operations, rule_catalogue
+from simulator.web.app import ERROR_STATUS, status_for
 
 PACKAGE = Path(simulator.__file__).parent
-# The HTTP shell; control.py is the `/_sim/` control API's Flask blueprint, shell as well.
-# The shell: Flask, the server, and the test-side helpers that drive it over HTTP.
-SHELL = {
-    "app.py", "cli.py", "__init__.py", "__main__.py", "control.py",
-    "interceptor.py", "testing.py", "pytest_plugin.py",
-}  # fmt: skip
-CORE = sorted(p for p in PACKAGE.glob("*.py") if p.name not in SHELL)
+# The layers, innermost first: each may import only the layers before it. The top-level
+# modules (the public testing client, the pytest plugin, `__main__`) may import any layer.
+LAYERS = ("core", "harness", "web")
+CORE = sorted((PACKAGE / "core").glob("*.py"))
 HTTP_PACKAGES = {"flask", "werkzeug"}
 TESTS = Path(__file__).parent
 # The operations this suite covers; the other routes have their own tests beside it.
@@ -57,12 +55,48 @@ def test_core_modules_exist() -> None:
     assert {"spec.py", "serialize.py"} <= names
 
 
-@pytest.mark.parametrize("path", CORE, ids=lambda p: p.name)
-def test_core_module_imports_nothing_from_flask_or_werkzeug(path: Path) -> None:
-    """Functional core: no core module imports Flask, Werkzeug, or the HTTP shell."""
+def layer_modules() -> list[tuple[str, Path]]:
+    return [(layer, path) for layer in LAYERS for path in sorted((PACKAGE / layer).glob("*.py"))]
+
+
+@pytest.mark.parametrize(
+    ("layer", "path"), layer_modules(), ids=lambda v: v.name if isinstance(v, Path) else v
+)
+def test_layer_imports_only_inner_layers(layer: str, path: Path) -> None:
+    """core imports no other layer, harness only core, web core and harness; none the top."""
+    allowed = set(LAYERS[: LAYERS.index(layer) + 1])
+    for name in imported_modules(path):
+        parts = name.split(".")
+        if parts[0] == "simulator":
+            assert parts[1:2], f"{layer}/{path.name} imports the package root"
+            assert parts[1] in allowed, f"{layer}/{path.name} imports {name}"
+
+
+@pytest.mark.parametrize("path", CORE + sorted((PACKAGE / "harness").glob("*.py")), ids=str)
+def test_core_and_harness_import_nothing_from_flask_or_werkzeug(path: Path) -> None:
+    """Functional core: the core and the harness import neither Flask nor Werkzeug."""
     for name in imported_modules(path):
         assert name.split(".")[0] not in HTTP_PACKAGES, f"{path.name} imports {name}"
-        assert name not in {"simulator.app", "simulator.cli"}, f"{path.name} imports {name}"
+
+
+def test_no_module_imports_inside_functions_to_dodge_a_cycle() -> None:
+    """No import cycles: a module imports the project's modules at its top only.
+
+    Imports inside functions are allowed only for third-party packages kept off a fast path
+    (granian in the CLI) and in the pytest plugin, which must stay cheap to import.
+    """
+    lazy_ok = {PACKAGE / "pytest_plugin.py", PACKAGE / "__init__.py"}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path in lazy_ok:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for fn in ast.walk(tree):
+            if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+                for node in ast.walk(fn):
+                    if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                        "simulator"
+                    ):
+                        raise AssertionError(f"{path.relative_to(PACKAGE)} imports {node.module}")
 
 
 @pytest.mark.parametrize("cls", error_classes(), ids=lambda c: c.__name__)

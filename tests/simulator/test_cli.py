@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from simulator import cli
-from simulator.config import Config
+from simulator.core.config import Config
+from simulator.web import cli
 
 VALID_YAML = """\
 workspaces:

@@ -1,11 +1,11 @@
-"""Unit tests of simulator.access: finding the key behind a header, and who may do what."""
+"""Unit tests of simulator.core.access: finding the key behind a header, and who may do what."""
 
 from __future__ import annotations
 
 import pytest
 
-from simulator.access import ApiKey, KeyRing, Scope, Workspace, authorize
-from simulator.errors import ManagementScopeRequired, Unauthenticated, WorkspaceNotOnboarded
+from simulator.core.access import ApiKey, KeyRing, Scope, Workspace, authorize
+from simulator.core.errors import ManagementScopeRequired, Unauthenticated, WorkspaceNotOnboarded
 
 ACME = Workspace("acme")
 INITECH = Workspace("initech", onboarded=False)

@@ -1,4 +1,4 @@
-"""Unit tests of simulator.config: the defaults, and files of workspaces, keys and options."""
+"""Unit tests of simulator.core.config: the defaults, and files of workspaces, keys and options."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from simulator.access import Scope
-from simulator.config import (
+from simulator.core.access import Scope
+from simulator.core.config import (
     DEFAULT_CONFIG,
     ConfigError,
     config_from_mapping,

@@ -1,11 +1,11 @@
-"""Unit tests of simulator.limits: effective limits per mode and the cascading ceiling."""
+"""Unit tests of simulator.core.limits: effective limits per mode and the cascading ceiling."""
 
 from __future__ import annotations
 
 import pytest
 
-from simulator.limits import EffectiveLimit, EffectiveModel, effective_models, exceeds
-from simulator.model import CASCADING, INDEPENDENT, Group, Limit, ModelConfig
+from simulator.core.limits import EffectiveLimit, EffectiveModel, effective_models, exceeds
+from simulator.core.model import CASCADING, INDEPENDENT, Group, Limit, ModelConfig
 
 SLUG = "org/model"
 

@@ -1,4 +1,4 @@
-"""Unit tests of simulator.model: parsing a schema-valid create body, and the group tree."""
+"""Unit tests of simulator.core.model: parsing a schema-valid create body, and the group tree."""
 
 from __future__ import annotations
 
@@ -6,14 +6,14 @@ from typing import Any
 
 import pytest
 
-from simulator.errors import (
+from simulator.core.errors import (
     DuplicateRateLimitType,
     DuplicateSlug,
     DuplicateUsageLimit,
     GatewayError,
     InvalidPayload,
 )
-from simulator.model import (
+from simulator.core.model import (
     CASCADING,
     INDEPENDENT,
     RATE,

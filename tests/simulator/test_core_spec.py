@@ -1,4 +1,4 @@
-"""Unit tests of simulator.spec: operations, the rule catalogue and the body validators."""
+"""Unit tests of simulator.core.spec: operations, the rule catalogue and the body validators."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from simulator.errors import InvalidPayload
-from simulator.spec import BodyValidator, load_spec, operations, rule_catalogue
+from simulator.core.errors import InvalidPayload
+from simulator.core.spec import BodyValidator, load_spec, operations, rule_catalogue
 from tests.simulator.conftest import DOCUMENTED_REQUEST, documented_request
 
 LEVELS = {"documented", "interpreted", "choice"}

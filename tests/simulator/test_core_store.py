@@ -1,4 +1,4 @@
-"""Unit tests of simulator.store: hierarchy rules, atomic creates, recursive deletes, ids."""
+"""Unit tests of simulator.core.store: hierarchy rules, atomic creates, recursive deletes, ids."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from simulator.errors import (
+from simulator.core.errors import (
     ChildExceedsAncestorLimit,
     DuplicateExternalEntityId,
     GatewayError,
@@ -16,8 +16,8 @@ from simulator.errors import (
     ModeMismatch,
     ParentNotFound,
 )
-from simulator.model import CASCADING, INDEPENDENT, Group, Limit, ModelConfig, NewGroup
-from simulator.store import MAX_DEPTH, IdGenerator, Store, utc_now
+from simulator.core.model import CASCADING, INDEPENDENT, Group, Limit, ModelConfig, NewGroup
+from simulator.core.store import MAX_DEPTH, IdGenerator, Store, utc_now
 from tests.simulator.conftest import RFC3339_UTC
 
 SLUG = "org/model"

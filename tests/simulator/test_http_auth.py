@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 
-from simulator.store import Store
+from simulator.core.store import Store
 from tests.simulator.conftest import GROUPS, assert_refused, group_body
 
 SCHEMES = ["Api-Key", "Bearer", "api-key", "API-KEY", "bearer", "BEARER", "bEaReR", "aPi-KeY"]

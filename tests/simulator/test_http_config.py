@@ -11,8 +11,8 @@ import yaml
 from flask import Flask
 
 from simulator import create_app
-from simulator.app import EXTENSION
-from simulator.config import Config, default_config, load_config
+from simulator.core.config import Config, default_config, load_config
+from simulator.web.app import EXTENSION
 from tests.simulator.conftest import GROUPS, assert_refused, auth, group_body, store_of
 
 CONFIG: dict[str, Any] = {

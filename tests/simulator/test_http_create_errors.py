@@ -13,8 +13,8 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from simulator import create_app
-from simulator.config import DEFAULT_CONFIG, config_from_mapping
-from simulator.spec import rule_catalogue
+from simulator.core.config import DEFAULT_CONFIG, config_from_mapping
+from simulator.core.spec import rule_catalogue
 from tests.simulator.conftest import (
     GROUPS,
     MANAGE,

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from simulator.store import Store
+from simulator.core.store import Store
 from tests.simulator.conftest import (
     GROUPS,
     MANAGE,

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from simulator.store import Store
+from simulator.core.store import Store
 from tests.simulator.conftest import GROUPS, MANAGE, assert_refused, group_body
 
 Create = Callable[..., dict[str, Any]]

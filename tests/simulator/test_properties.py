@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator.errors import (
+from simulator.core.errors import (
     ChildExceedsAncestorLimit,
     DuplicateExternalEntityId,
     GatewayError,
@@ -22,9 +22,18 @@ from simulator.errors import (
     ModeMismatch,
     ParentNotFound,
 )
-from simulator.limits import effective_models
-from simulator.model import CASCADING, INDEPENDENT, RATE, USAGE, Group, Limit, ModelConfig, NewGroup
-from simulator.store import IdGenerator, Store
+from simulator.core.limits import effective_models
+from simulator.core.model import (
+    CASCADING,
+    INDEPENDENT,
+    RATE,
+    USAGE,
+    Group,
+    Limit,
+    ModelConfig,
+    NewGroup,
+)
+from simulator.core.store import IdGenerator, Store
 
 WORKSPACE = "acme"
 SLUGS = ("org/a", "org/b", "org/c")

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.core import NotSet
 
-from simulator.spec import BodyValidator, load_spec, operations
+from simulator.core.spec import BodyValidator, load_spec, operations
 
 SPEC = load_spec()
 VALIDATORS = {

@@ -15,15 +15,15 @@ from typing import Any
 import pytest
 from flask import Flask, Response
 
-import simulator.app as app_module
-import simulator.serialize as serialize
+import simulator.core.serialize as serialize
+import simulator.web.app as app_module
 from simulator import create_app
-from simulator.access import ApiKey, KeyRing, Scope, Workspace
-from simulator.errors import ChildExceedsAncestorLimit, GatewayError, InvalidPayload
-from simulator.limits import EffectiveLimit, _anchored, _declared, exceeds
-from simulator.model import CASCADING, Group, NewGroup
-from simulator.spec import load_spec
-from simulator.store import IdGenerator, Store
+from simulator.core.access import ApiKey, KeyRing, Scope, Workspace
+from simulator.core.errors import ChildExceedsAncestorLimit, GatewayError, InvalidPayload
+from simulator.core.limits import EffectiveLimit, _anchored, _declared, exceeds
+from simulator.core.model import CASCADING, Group, NewGroup
+from simulator.core.spec import load_spec
+from simulator.core.store import IdGenerator, Store
 
 Build = Callable[[pytest.MonkeyPatch], Flask]
 
@@ -319,7 +319,7 @@ def usage_unit_minute_accepted(mp: pytest.MonkeyPatch) -> Flask:
 @broken("RATE-ONE-PER-TYPE")
 def two_rate_limits_of_one_type(mp: pytest.MonkeyPatch) -> Flask:
     """TOKEN/SECOND and TOKEN/MINUTE may sit on one slug."""
-    import simulator.model as model
+    import simulator.core.model as model
 
     mp.setattr(model, "_refuse_duplicate_limits", _only_usage_duplicates_refused)
     return create_app()
@@ -334,7 +334,7 @@ def _only_usage_duplicates_refused(config: Any) -> None:
 @broken("USAGE-ONE-PER-TYPE-UNIT")
 def two_usage_limits_of_one_type(mp: pytest.MonkeyPatch) -> Flask:
     """Two TOKEN/DAY usage limits may sit on one slug."""
-    import simulator.model as model
+    import simulator.core.model as model
 
     def rate_only(config: Any) -> None:
         types = [limit.type for limit in config.rate_limits]
@@ -368,7 +368,7 @@ def parent_group_id_optional(mp: pytest.MonkeyPatch) -> Flask:
 @broken("PARENT-EXISTS")
 def unknown_parent_is_400(mp: pytest.MonkeyPatch) -> Flask:
     """An unknown parent gives 400 instead of 404."""
-    from simulator.errors import ParentNotFound
+    from simulator.core.errors import ParentNotFound
 
     mp.setitem(app_module.ERROR_STATUS, ParentNotFound, 400)
     return create_app()
@@ -381,7 +381,7 @@ def foreign_parent_accepted(mp: pytest.MonkeyPatch) -> Flask:
     def parent_of(self: Store, workspace: str, new: NewGroup) -> Group | None:
         found = self._groups.get(new.parent_id or "")
         if new.parent_id is not None and found is None:
-            from simulator.errors import ParentNotFound
+            from simulator.core.errors import ParentNotFound
 
             raise ParentNotFound()
         return found
@@ -402,7 +402,7 @@ def mixed_modes_accepted(mp: pytest.MonkeyPatch) -> Flask:
 
 
 def _depth_cap(mp: pytest.MonkeyPatch, cap: int) -> Flask:
-    import simulator.store as store
+    import simulator.core.store as store
 
     mp.setattr(store, "MAX_DEPTH", cap)
     return create_app()
@@ -452,7 +452,7 @@ def equal_cascading_threshold_refused(mp: pytest.MonkeyPatch) -> Flask:
 
 
 def _bump(model: Any) -> Any:
-    from simulator.model import Limit, ModelConfig
+    from simulator.core.model import Limit, ModelConfig
 
     def up(limits: tuple[Limit, ...]) -> tuple[Limit, ...]:
         return tuple(Limit(x.type, x.unit, x.threshold + 1) for x in limits)
@@ -469,7 +469,7 @@ def ceiling_enforced_in_independent_trees(mp: pytest.MonkeyPatch) -> Flask:
 @broken("CASCADE-CEILING")
 def ceiling_ignores_usage_limits(mp: pytest.MonkeyPatch) -> Flask:
     """The cascading ceiling compares rate limits only."""
-    from simulator.model import ModelConfig
+    from simulator.core.model import ModelConfig
 
     def rate_only(models: tuple[Any, ...]) -> tuple[Any, ...]:
         return tuple(ModelConfig(m.slug, m.rate_limits, ()) for m in models)
@@ -518,7 +518,7 @@ def duplicate_external_id_accepted(mp: pytest.MonkeyPatch) -> Flask:
 @broken("EXTID-PER-WORKSPACE")
 def external_id_unique_across_workspaces(mp: pytest.MonkeyPatch) -> Flask:
     """An external_entity_id taken in one workspace is refused in every other."""
-    from simulator.errors import DuplicateExternalEntityId
+    from simulator.core.errors import DuplicateExternalEntityId
 
     def create(self: Store, workspace: str, new: NewGroup) -> Group:
         if any(extid == new.external_entity_id for _, extid in self._by_external_id):
@@ -603,7 +603,7 @@ def created_at_not_rfc3339(mp: pytest.MonkeyPatch) -> Flask:
 
 
 def _effective(mp: pytest.MonkeyPatch, resolve: Callable[..., tuple[EffectiveLimit, ...]]) -> Flask:
-    import simulator.limits as limits
+    import simulator.core.limits as limits
 
     mp.setattr(limits, "_independent", resolve)
     return create_app()
@@ -636,7 +636,7 @@ def inherited_limits_sourced_from_the_child(mp: pytest.MonkeyPatch) -> Flask:
 @broken("EFFECTIVE-CASCADING")
 def cascading_effective_lists_own_limits_only(mp: pytest.MonkeyPatch) -> Flask:
     """A CASCADING group's effective limits leave out its ancestors' ceilings."""
-    import simulator.limits as limits
+    import simulator.core.limits as limits
 
     mp.setattr(
         limits,
@@ -651,7 +651,7 @@ def cascading_effective_lists_own_limits_only(mp: pytest.MonkeyPatch) -> Flask:
 @broken("EFFECTIVE-SLUGS")
 def effective_models_include_ancestor_slugs(mp: pytest.MonkeyPatch) -> Flask:
     """`effective_models` also lists slugs only an ancestor declares."""
-    import simulator.limits as limits
+    import simulator.core.limits as limits
 
     original = limits.effective_models
 
@@ -698,7 +698,7 @@ def replace_view(mp: pytest.MonkeyPatch, name: str, view: Callable[..., Response
 @broken("READ-BACK")
 def created_group_not_readable(mp: pytest.MonkeyPatch) -> Flask:
     """GET of a group of one's own answers 404 (a lost write); other answers stay."""
-    from simulator.errors import GroupNotFound
+    from simulator.core.errors import GroupNotFound
 
     def get_group(group_id: str) -> Response:
         key = app_module.authorized(Scope.MANAGEMENT)
@@ -711,7 +711,7 @@ def created_group_not_readable(mp: pytest.MonkeyPatch) -> Flask:
 @broken("GROUP-OTHER-WORKSPACE")
 def foreign_group_is_not_found(mp: pytest.MonkeyPatch) -> Flask:
     """Another workspace's group gives 404 instead of 403."""
-    from simulator.errors import GroupInOtherWorkspace
+    from simulator.core.errors import GroupInOtherWorkspace
 
     mp.setitem(app_module.ERROR_STATUS, GroupInOtherWorkspace, 404)
     return create_app()
@@ -848,8 +848,8 @@ _original_update = Store.update_group
 @broken("PATCH-IMMUTABLE")
 def new_external_id_accepted_on_update(mp: pytest.MonkeyPatch) -> Flask:
     """PATCH accepts (and ignores) a new external_entity_id; hierarchy stays immutable."""
-    import simulator.store as store
-    from simulator.model import GroupUpdate
+    import simulator.core.store as store
+    from simulator.core.model import GroupUpdate
 
     original = store._refuse_immutable_changes
 
@@ -865,7 +865,7 @@ def update_merges_models(mp: pytest.MonkeyPatch) -> Flask:
     """PATCH `models` updates the slugs it names and keeps the others."""
     import dataclasses
 
-    from simulator.model import GroupUpdate
+    from simulator.core.model import GroupUpdate
 
     def update(self: Store, workspace: str, group_id: str, change: GroupUpdate) -> Group:
         if change.models is not None:
@@ -882,7 +882,7 @@ def update_merges_models(mp: pytest.MonkeyPatch) -> Flask:
 @broken("PATCH-CASCADE")
 def update_ignores_descendants(mp: pytest.MonkeyPatch) -> Flask:
     """A cascading PATCH is checked against ancestors only, not descendants."""
-    import simulator.store as store
+    import simulator.core.store as store
 
     mp.setattr(store, "_descendants", lambda group: iter(()))
     return create_app()
@@ -891,7 +891,7 @@ def update_ignores_descendants(mp: pytest.MonkeyPatch) -> Flask:
 @broken("PATCH-PROPAGATE")
 def effective_limits_frozen_at_creation(mp: pytest.MonkeyPatch) -> Flask:
     """A group's effective limits use its ancestors' models as they were when it was created."""
-    import simulator.limits as limits
+    import simulator.core.limits as limits
 
     frozen: dict[str, list[tuple[str, Any]]] = {}
     original = limits.effective_models
@@ -915,7 +915,7 @@ def effective_limits_frozen_at_creation(mp: pytest.MonkeyPatch) -> Flask:
 @broken("PATCH-SOMETHING")
 def empty_update_accepted(mp: pytest.MonkeyPatch) -> Flask:
     """PATCH `{}` answers 200 and changes nothing."""
-    from simulator.model import GroupUpdate, models_from_json
+    from simulator.core.model import GroupUpdate, models_from_json
 
     def parse(body: dict[str, Any]) -> GroupUpdate:
         metadata, models = body.get("metadata") or {}, body.get("models")
@@ -936,7 +936,7 @@ def update_ignores_the_name(mp: pytest.MonkeyPatch) -> Flask:
     """PATCH answers 200 to a new name but keeps the old one."""
     import dataclasses
 
-    from simulator.model import GroupUpdate
+    from simulator.core.model import GroupUpdate
 
     def update(self: Store, workspace: str, group_id: str, change: GroupUpdate) -> Group:
         return _original_update(
@@ -963,7 +963,7 @@ def usage_customer_id_is_the_group_id(mp: pytest.MonkeyPatch) -> Flask:
 @broken("KEY-MINT")
 def minted_prefix_is_key_underscore(mp: pytest.MonkeyPatch) -> Flask:
     """Minted keys are `key_` + 12 characters instead of `sky_` + 12."""
-    import simulator.store as store
+    import simulator.core.store as store
 
     mp.setattr(store, "MINT_PREFIX", "key_")
     return create_app()
@@ -999,7 +999,7 @@ def revoke_keeps_the_key(mp: pytest.MonkeyPatch) -> Flask:
 @broken("KEY-LIST")
 def key_list_shows_revoked_keys(mp: pytest.MonkeyPatch) -> Flask:
     """Revoked keys give 404 on get but stay in the group's key list."""
-    from simulator.errors import KeyNotFound
+    from simulator.core.errors import KeyNotFound
 
     revoked: set[tuple[str, str]] = set()
 
@@ -1042,7 +1042,7 @@ def keys_outlive_their_group(mp: pytest.MonkeyPatch) -> Flask:
 @broken("REGISTER-SIGNATURE")
 def signature_not_verified(mp: pytest.MonkeyPatch) -> Flask:
     """Register checks that a public key is on file but never verifies the signature."""
-    from simulator.errors import PublicKeyMissing
+    from simulator.core.errors import PublicKeyMissing
 
     def verify(public_key: str | None, signature: str | None, body: bytes) -> None:
         if public_key is None:
@@ -1055,7 +1055,7 @@ def signature_not_verified(mp: pytest.MonkeyPatch) -> Flask:
 @broken("REGISTER-ENTROPY")
 def entropy_not_checked(mp: pytest.MonkeyPatch) -> Flask:
     """Register accepts keys of any entropy."""
-    import simulator.keys as keys
+    import simulator.core.keys as keys
 
     mp.setattr(keys, "MIN_ENTROPY_BITS", 0.0)
     return create_app()
@@ -1064,7 +1064,7 @@ def entropy_not_checked(mp: pytest.MonkeyPatch) -> Flask:
 @broken("REGISTER-LENGTH")
 def registered_key_of_128_refused(mp: pytest.MonkeyPatch) -> Flask:
     """Registered keys stop at 127 characters."""
-    import simulator.keys as keys
+    import simulator.core.keys as keys
 
     mp.setattr(keys, "MAX_KEY_LENGTH", 127)
     return create_app()
@@ -1084,7 +1084,7 @@ def registered_prefix_not_checked(mp: pytest.MonkeyPatch) -> Flask:
 @broken("REGISTER-PUBLIC-KEY")
 def missing_public_key_is_a_signature_failure(mp: pytest.MonkeyPatch) -> Flask:
     """A workspace without a public key gets `Signature verification failed` instead."""
-    from simulator.errors import SignatureInvalid
+    from simulator.core.errors import SignatureInvalid
 
     original = app_module.verify_signature
 
@@ -1101,7 +1101,7 @@ def missing_public_key_is_a_signature_failure(mp: pytest.MonkeyPatch) -> Flask:
 
 
 def _endpoint_book(mp: pytest.MonkeyPatch, name: str, method: Callable[..., Any]) -> Flask:
-    from simulator.endpoints import EndpointBook
+    from simulator.core.endpoints import EndpointBook
 
     mp.setattr(EndpointBook, name, method)
     return create_app()
@@ -1110,7 +1110,7 @@ def _endpoint_book(mp: pytest.MonkeyPatch, name: str, method: Callable[..., Any]
 @broken("EP-SLUG-UNIQUE")
 def duplicate_endpoint_slug_accepted(mp: pytest.MonkeyPatch) -> Flask:
     """A second endpoint may take a slug in use; only the org prefix is checked."""
-    from simulator.errors import EndpointSlugNotOwned
+    from simulator.core.errors import EndpointSlugNotOwned
 
     def claim(self: Any, workspace: Workspace, slug: str) -> None:
         if slug.partition("/")[0] not in workspace.org_prefixes:
@@ -1122,7 +1122,7 @@ def duplicate_endpoint_slug_accepted(mp: pytest.MonkeyPatch) -> Flask:
 @broken("EP-DELETE")
 def endpoint_delete_keeps_the_slug(mp: pytest.MonkeyPatch) -> Flask:
     """A deleted endpoint's slug stays taken."""
-    from simulator.endpoints import EndpointBook
+    from simulator.core.endpoints import EndpointBook
 
     original = EndpointBook.delete
 
@@ -1147,7 +1147,7 @@ def two_endpoint_targets_accepted(mp: pytest.MonkeyPatch) -> Flask:
 @broken("EP-OTHER-WORKSPACE")
 def foreign_endpoint_is_not_found(mp: pytest.MonkeyPatch) -> Flask:
     """Another workspace's endpoint gives 404 instead of 403."""
-    from simulator.errors import EndpointInOtherWorkspace
+    from simulator.core.errors import EndpointInOtherWorkspace
 
     mp.setitem(app_module.ERROR_STATUS, EndpointInOtherWorkspace, 404)
     return create_app()
@@ -1156,7 +1156,7 @@ def foreign_endpoint_is_not_found(mp: pytest.MonkeyPatch) -> Flask:
 @broken("EP-SLUG-PREFIX")
 def any_org_prefix_accepted(mp: pytest.MonkeyPatch) -> Flask:
     """Any org prefix is accepted; slugs stay unique."""
-    from simulator.errors import DuplicateEndpointSlug
+    from simulator.core.errors import DuplicateEndpointSlug
 
     def claim(self: Any, workspace: Workspace, slug: str) -> None:
         if slug in self._by_slug:
@@ -1168,7 +1168,7 @@ def any_org_prefix_accepted(mp: pytest.MonkeyPatch) -> Flask:
 @broken("EP-TARGET-FIELDS")
 def external_target_without_secret_accepted(mp: pytest.MonkeyPatch) -> Flask:
     """ANTHROPIC and OPENAI targets need only target_model."""
-    import simulator.endpoints as endpoints
+    import simulator.core.endpoints as endpoints
 
     original = endpoints.check_targets
 
@@ -1248,7 +1248,7 @@ def endpoint_list_is_always_empty(mp: pytest.MonkeyPatch) -> Flask:
 @broken("EP-NOT-FOUND")
 def deleted_endpoint_still_readable(mp: pytest.MonkeyPatch) -> Flask:
     """A deleted endpoint still answers GET with 200."""
-    from simulator.endpoints import EndpointBook
+    from simulator.core.endpoints import EndpointBook
 
     original_delete, original_get = EndpointBook.delete, EndpointBook.get
     graveyard: dict[str, Any] = {}

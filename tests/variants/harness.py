@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 import conformance
-from simulator.config import DEMO_SIGNING_KEY
+from simulator.core.config import DEMO_SIGNING_KEY
 from tests.variants.broken import Variant
 
 KEYS = {

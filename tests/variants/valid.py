@@ -15,18 +15,18 @@ from typing import Any
 import pytest
 from flask import Flask, Response, request
 
-import simulator.app as app_module
-import simulator.serialize as serialize
+import simulator.core.serialize as serialize
+import simulator.web.app as app_module
 from simulator import create_app
-from simulator.config import Config, default_config
-from simulator.errors import (
+from simulator.core.config import Config, default_config
+from simulator.core.errors import (
     ChildExceedsAncestorLimit,
     GatewayError,
     PublicKeyMissing,
     SignatureInvalid,
     Unauthenticated,
 )
-from simulator.store import IdGenerator, Store
+from simulator.core.store import IdGenerator, Store
 from tests.variants.broken import Build, Variant
 
 VALID: list[Variant] = []
@@ -140,7 +140,7 @@ def fractional_second_timestamps(mp: pytest.MonkeyPatch) -> Flask:
 @valid
 def duplicate_id_checked_first(mp: pytest.MonkeyPatch) -> Flask:
     """The duplicate external_entity_id check runs before every other rule of create."""
-    from simulator.errors import DuplicateExternalEntityId
+    from simulator.core.errors import DuplicateExternalEntityId
 
     original_json_body = app_module.json_body
 
@@ -194,7 +194,7 @@ def name_null_refused(mp: pytest.MonkeyPatch) -> Flask:
 @valid
 def duplicate_slugs_accepted(mp: pytest.MonkeyPatch) -> Flask:
     """One slug may appear twice in `models`."""
-    import simulator.model as model
+    import simulator.core.model as model
 
     mp.setattr(model, "_refuse_duplicate_slugs", lambda configs: None)
     return create_app()
@@ -210,7 +210,7 @@ def external_ids_compared_without_case(mp: pytest.MonkeyPatch) -> Flask:
             w == workspace and e.lower() == new.external_entity_id.lower()
             for w, e in self._by_external_id
         ):
-            from simulator.errors import DuplicateExternalEntityId
+            from simulator.core.errors import DuplicateExternalEntityId
 
             raise DuplicateExternalEntityId()
         return original(self, workspace, new)
@@ -232,7 +232,7 @@ def fractional_thresholds_accepted(mp: pytest.MonkeyPatch) -> Flask:
 @valid
 def any_environment_accepted(mp: pytest.MonkeyPatch) -> Flask:
     """A BASETEN target may name any environment."""
-    import simulator.endpoints as endpoints
+    import simulator.core.endpoints as endpoints
 
     mp.setattr(endpoints, "ENVIRONMENTS", _Everything())
     return create_app()

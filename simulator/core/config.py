@@ -14,8 +14,8 @@ from typing import Any
 import jsonschema
 import yaml
 
-from simulator.access import ApiKey, Scope, Workspace
-from simulator.keys import load_public_key
+from simulator.core.access import ApiKey, Scope, Workspace
+from simulator.core.keys import load_public_key
 
 # The private half of acme's default public key, published so that anyone can sign a
 # register-key request against the simulator. It guards nothing real.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from simulator.model import CASCADING, LIMIT_KINDS, RATE, Group, Limit, ModelConfig
+from simulator.core.model import CASCADING, LIMIT_KINDS, RATE, Group, Limit, ModelConfig
 
 
 @dataclass(frozen=True, slots=True)

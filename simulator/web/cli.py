@@ -14,12 +14,12 @@ import socket
 import sys
 from collections.abc import Sequence
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from simulator.config import Config, ConfigError, default_config, describe, load_config
-
-if TYPE_CHECKING:
-    from simulator.seed import SeededKey
+from simulator.core.config import Config, ConfigError, default_config, describe, load_config
+from simulator.harness.seed import SeededKey, SeedError, load_seed
+from simulator.web.app import create_app
+from simulator.web.control import harness
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -127,10 +127,6 @@ def seeded_state(
     """
     if seed_file is None:
         return None, []
-    from simulator.app import create_app
-    from simulator.control import harness
-    from simulator.seed import SeedError, load_seed
-
     try:
         bench = harness(create_app(config, seed=load_seed(seed_file)))
     except SeedError as error:
@@ -150,7 +146,7 @@ def serve(
     from granian import Granian  # imported here: `--help` and config errors stay instant
 
     settings = server_settings(threads)
-    server = Granian("simulator.app:create_app", address=host, port=port, **settings)
+    server = Granian("simulator.web.app:create_app", address=host, port=port, **settings)
     loader = partial(_load_app, config, state, control_api)
     server.serve(target_loader=loader, wrap_loader=False)
 
@@ -171,9 +167,6 @@ def server_settings(threads: int) -> dict[str, Any]:
 
 
 def _load_app(config: Config, state: dict[str, Any] | None = None, control_api: bool = True) -> Any:
-    from simulator.app import create_app
-    from simulator.control import harness
-
     # Runs in granian's worker process. Ctrl-C in a terminal reaches the whole process
     # group; left to the worker too, it races granian's own shutdown and can hang both
     # processes. The parent alone handles it and stops the worker.

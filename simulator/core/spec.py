@@ -20,9 +20,9 @@ from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from simulator.errors import InvalidPayload
+from simulator.core.errors import InvalidPayload
 
-SPEC_PATH = Path(__file__).with_name("openapi.yaml")
+SPEC_PATH = Path(__file__).parent.parent / "openapi.yaml"
 _BASE = "urn:frontier-gateway:openapi"
 HTTP_METHODS = ("get", "put", "post", "delete", "patch")
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from simulator.errors import (
+from simulator.core.errors import (
     ChildExceedsAncestorLimit,
     DuplicateExternalEntityId,
     GroupInOtherWorkspace,
@@ -26,10 +26,10 @@ from simulator.errors import (
     ModeMismatch,
     ParentNotFound,
 )
-from simulator.keys import MINT_PREFIX, PREFIX_LENGTH, digest, new_secret
-from simulator.limits import exceeds
-from simulator.model import CASCADING, Group, GroupUpdate, KeyRecord, NewGroup
-from simulator.pagination import page
+from simulator.core.keys import MINT_PREFIX, PREFIX_LENGTH, digest, new_secret
+from simulator.core.limits import exceeds
+from simulator.core.model import CASCADING, Group, GroupUpdate, KeyRecord, NewGroup
+from simulator.core.pagination import page
 
 MAX_DEPTH = 5  # DEPTH-MAX: a root is level 1
 _ID_ALPHABET = string.ascii_lowercase + string.digits

@@ -14,11 +14,10 @@ from typing import Any
 from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from simulator.access import ApiKey, KeyRing, Scope, authorize
-from simulator.config import Config, default_config
-from simulator.control import install as install_controls
-from simulator.endpoints import EndpointBook
-from simulator.errors import (
+from simulator.core.access import ApiKey, KeyRing, Scope, authorize
+from simulator.core.config import Config, default_config
+from simulator.core.endpoints import EndpointBook
+from simulator.core.errors import (
     ChildExceedsAncestorLimit,
     DuplicateExternalEntityId,
     EndpointInOtherWorkspace,
@@ -35,11 +34,10 @@ from simulator.errors import (
     Unauthenticated,
     WorkspaceNotOnboarded,
 )
-from simulator.keys import check_registered_key, verify_signature
-from simulator.model import group_update_from_json, new_group_from_json
-from simulator.pagination import decode_cursor, encode_cursor
-from simulator.seed import Seed
-from simulator.serialize import (
+from simulator.core.keys import check_registered_key, verify_signature
+from simulator.core.model import group_update_from_json, new_group_from_json
+from simulator.core.pagination import decode_cursor, encode_cursor
+from simulator.core.serialize import (
     deleted_json,
     endpoint_json,
     group_json,
@@ -47,8 +45,10 @@ from simulator.serialize import (
     page_json,
     usage_json,
 )
-from simulator.spec import BodyValidator, QueryValidator, load_spec, operations
-from simulator.store import IdGenerator, Store
+from simulator.core.spec import BodyValidator, QueryValidator, load_spec, operations
+from simulator.core.store import IdGenerator, Store
+from simulator.harness.seed import Seed
+from simulator.web.control import install as install_controls
 
 # The one mapping from domain error to HTTP status (checked against openapi.yaml by a test).
 ERROR_STATUS: dict[type[GatewayError], int] = {

@@ -14,7 +14,7 @@ from http import HTTPStatus
 from itertools import count
 from typing import Any
 
-from simulator.control_schema import ControlInputError, check
+from simulator.harness.control_schema import ControlInputError, check
 
 FAULT_HEADER = "X-Sim-Fault"
 DEFAULT_RETRY_AFTER = 1  # seconds; short, so a client's retry is quick in a test

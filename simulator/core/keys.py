@@ -17,7 +17,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-from simulator.errors import (
+from simulator.core.errors import (
     KeyEntropyTooLow,
     KeyTooShortOrLong,
     PublicKeyMissing,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulator.endpoints import Endpoint
-from simulator.limits import EffectiveLimit, effective_models
-from simulator.model import Group, KeyRecord, Limit, ModelConfig
-from simulator.store import DeletedGroup
+from simulator.core.endpoints import Endpoint
+from simulator.core.limits import EffectiveLimit, effective_models
+from simulator.core.model import Group, KeyRecord, Limit, ModelConfig
+from simulator.core.store import DeletedGroup
 
 
 def group_json(group: Group) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from simulator.errors import (
+from simulator.core.errors import (
     ManagementScopeRequired,
     Unauthenticated,
     WorkspaceNotOnboarded,

@@ -14,11 +14,17 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
-from simulator.access import KeyRing
-from simulator.control_schema import ControlInputError
-from simulator.errors import Unauthenticated
-from simulator.faults import Fault, FaultBook, forced_response, parse_fault_header, reason_phrase
-from simulator.journal import Journal, JournalEntry, timestamp
+from simulator.core.access import KeyRing
+from simulator.core.errors import Unauthenticated
+from simulator.harness.control_schema import ControlInputError
+from simulator.harness.faults import (
+    Fault,
+    FaultBook,
+    forced_response,
+    parse_fault_header,
+    reason_phrase,
+)
+from simulator.harness.journal import Journal, JournalEntry, timestamp
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment

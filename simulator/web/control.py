@@ -1,4 +1,4 @@
-"""The control API under `/_sim/` (control-openapi.yaml), and the simulator served in a thread.
+"""The control API under `/_sim/` (control-openapi.yaml).
 
 Test tooling's HTTP shell: a local test tool, so the routes take no API key.
 `create_app(..., control_api=False)` and `frontier-sim --no-control-api` leave them out.
@@ -7,20 +7,15 @@ Test tooling's HTTP shell: a local test tool, so the routes take no API key.
 from __future__ import annotations
 
 import json
-import threading
-from types import TracebackType
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, request
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from simulator.config import Config, default_config
-from simulator.control_schema import ControlInputError, check
-from simulator.harness import Harness
-from simulator.interceptor import Interceptor
-from simulator.seed import Seed, seed_from_mapping
-from simulator.snapshot import Domain
-from simulator.testing import Keys, SimulatorClient
+from simulator.harness.bench import Harness
+from simulator.harness.control_schema import ControlInputError, check
+from simulator.harness.seed import Seed, seed_from_mapping
+from simulator.harness.snapshot import Domain
+from simulator.web.interceptor import Interceptor
 
 HARNESS = "frontier_gateway_harness"
 
@@ -47,83 +42,6 @@ def install(app: Flask, domain: Domain, *, seed: Seed | None, control_api: bool)
 def harness(app: Flask) -> Harness:
     found: Harness = app.extensions[HARNESS]
     return found
-
-
-def serve_in_thread(app: Flask, host: str = "127.0.0.1", port: int = 0) -> BaseWSGIServer:
-    """Serves `app` from a daemon thread on werkzeug's threaded server (tests only).
-
-    In-process, so a test and the server share one interpreter; it starts in milliseconds;
-    and werkzeug hands the app its socket, so a `drop` fault closes the connection cleanly.
-    Stop it with `server.shutdown()`.
-    """
-    server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
-    # A short poll interval: shutdown() waits for the loop's next turn.
-    loop = threading.Thread(target=server.serve_forever, args=(0.1,), name="frontier-sim")
-    loop.daemon = True
-    loop.start()
-    return server
-
-
-class _QuietHandler(WSGIRequestHandler):
-    """No access log: test output stays clean (and the log never holds a request line)."""
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        return None
-
-
-class ThreadedSimulator:
-    """A simulator app served from a thread of this process; a context manager."""
-
-    def __init__(
-        self,
-        config: Config | None = None,
-        *,
-        seed: Seed | None = None,
-        host: str = "127.0.0.1",
-        port: int = 0,
-    ) -> None:
-        from simulator.app import create_app  # here: app.py imports this module
-
-        self.config = config or default_config()
-        self.app: Flask = create_app(self.config, seed=seed)
-        self._host, self._port = host, port
-        self._server: BaseWSGIServer | None = None
-        self._clients: list[SimulatorClient] = []
-
-    @property
-    def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the simulator isn't running; call start() first")
-        return f"http://{self._host}:{self._server.server_port}"
-
-    def start(self) -> ThreadedSimulator:
-        self._server = serve_in_thread(self.app, self._host, self._port)
-        return self
-
-    def stop(self) -> None:
-        while self._clients:
-            self._clients.pop().close()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def client(self) -> SimulatorClient:
-        """A handle on this simulator, with the keys of its configuration by role."""
-        client = SimulatorClient(self.url, Keys.from_config(self.config), app=self.app)
-        self._clients.append(client)
-        return client
-
-    def __enter__(self) -> SimulatorClient:
-        return self.start().client()
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 # Views: thin, as on the Gateway side; ControlInputError becomes 400 in one place.

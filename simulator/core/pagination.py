@@ -13,7 +13,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from simulator.errors import InvalidCursor
+from simulator.core.errors import InvalidCursor
 
 T = TypeVar("T")
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from simulator.errors import (
+from simulator.core.errors import (
     DuplicateRateLimitType,
     DuplicateSlug,
     DuplicateUsageLimit,

@@ -10,10 +10,10 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from simulator.faults import FaultBook
-from simulator.journal import Journal
-from simulator.seed import Seed, SeededKey, apply_seed
-from simulator.snapshot import (
+from simulator.harness.faults import FaultBook
+from simulator.harness.journal import Journal
+from simulator.harness.seed import Seed, SeededKey, apply_seed
+from simulator.harness.snapshot import (
     Domain,
     counts,
     export_state,

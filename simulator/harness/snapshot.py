@@ -11,16 +11,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from simulator.access import KeyRing, Workspace
-from simulator.config import Config
-from simulator.control_schema import ControlInputError, check
-from simulator.endpoints import Endpoint, EndpointBook
-from simulator.errors import GatewayError
-from simulator.keys import MINT_PREFIX
-from simulator.model import Group, new_group_from_json
-from simulator.serialize import metadata_json, model_json
-from simulator.spec import BodyValidator
-from simulator.store import IdGenerator, Store
+from simulator.core.access import KeyRing, Workspace
+from simulator.core.config import Config
+from simulator.core.endpoints import Endpoint, EndpointBook
+from simulator.core.errors import GatewayError
+from simulator.core.keys import MINT_PREFIX
+from simulator.core.model import Group, new_group_from_json
+from simulator.core.serialize import metadata_json, model_json
+from simulator.core.spec import BodyValidator
+from simulator.core.store import IdGenerator, Store
+from simulator.harness.control_schema import ControlInputError, check
 
 FORMAT = "frontier-gateway-sim/state/1"
 

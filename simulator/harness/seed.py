@@ -14,11 +14,11 @@ from typing import Any
 
 import yaml
 
-from simulator.access import Workspace
-from simulator.control_schema import ControlInputError, first_error, join_path
-from simulator.keys import check_registered_key
-from simulator.model import INDEPENDENT, Group, new_group_from_json
-from simulator.snapshot import Domain, entry, onboarded_workspace
+from simulator.core.access import Workspace
+from simulator.core.keys import check_registered_key
+from simulator.core.model import INDEPENDENT, Group, new_group_from_json
+from simulator.harness.control_schema import ControlInputError, first_error, join_path
+from simulator.harness.snapshot import Domain, entry, onboarded_workspace
 
 
 class SeedError(ControlInputError):

@@ -7,8 +7,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from simulator.access import Workspace
-from simulator.errors import (
+from simulator.core.access import Workspace
+from simulator.core.errors import (
     DuplicateEndpointSlug,
     EndpointInOtherWorkspace,
     EndpointNotFound,
@@ -16,7 +16,7 @@ from simulator.errors import (
     InvalidTarget,
     UnknownEnvironment,
 )
-from simulator.pagination import page
+from simulator.core.pagination import page
 
 ENVIRONMENTS = ("production", "staging", "development")  # EP-ENVIRONMENT (a choice)
 EXTERNAL_PROVIDERS = ("ANTHROPIC", "OPENAI")

@@ -1,0 +1,1 @@
+"""The HTTP shell: the Flask app, the `/_sim/` control API, the servers and `frontier-sim`."""
