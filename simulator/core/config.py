@@ -15,6 +15,7 @@ import jsonschema
 import yaml
 
 from simulator.core.access import ApiKey, Scope, Workspace
+from simulator.core.completions import ModelProfile, ModelProfiles
 from simulator.core.keys import load_public_key
 
 # The private half of acme's default public key, published so that anyone can sign a
@@ -31,6 +32,17 @@ DEFAULT_CONFIG: dict[str, Any] = {
         },
         "globex": {"onboarded": True, "keys": {"sim-manage-globex": "management"}},
         "initech": {"onboarded": False, "keys": {"sim-manage-initech": "management"}},
+    },
+}
+
+# The fake model of one slug (INF-FAKE-MODEL): its reply and its pace, in real milliseconds.
+PROFILE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "text": {"type": "string", "pattern": "\\S"},
+        "time_to_first_token_ms": {"type": "integer", "minimum": 0, "maximum": 60000},
+        "inter_token_ms": {"type": "integer", "minimum": 0, "maximum": 60000},
     },
 }
 
@@ -66,6 +78,18 @@ CONFIG_SCHEMA: dict[str, Any] = {
         "strict_fields": {"type": "boolean"},
         "max_body_bytes": {"type": "integer", "minimum": 1},
         "id_seed": {"type": "integer"},
+        "inference": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "default": PROFILE_SCHEMA,
+                "models": {
+                    "type": "object",
+                    "propertyNames": {"pattern": "^[^/]+/[^/]+$"},
+                    "additionalProperties": PROFILE_SCHEMA,
+                },
+            },
+        },
     },
 }
 
@@ -81,6 +105,7 @@ class Config:
     strict_fields: bool = False  # EXTRA-FIELDS: opt in to refusing unknown body fields
     max_body_bytes: int = 1024 * 1024
     id_seed: int | None = None
+    models: ModelProfiles = field(default_factory=ModelProfiles)  # the fake model per slug
     source: str = field(default="built-in defaults", compare=False)
 
 
@@ -118,6 +143,7 @@ def config_from_mapping(data: Any, source: str = "built-in defaults") -> Config:
         strict_fields=data.get("strict_fields", False),
         max_body_bytes=data.get("max_body_bytes", 1024 * 1024),
         id_seed=data.get("id_seed"),
+        models=_profiles(data.get("inference", {})),
         source=source,
     )
 
@@ -138,6 +164,18 @@ def load_config(path: str | Path) -> Config:
 
 def default_config() -> Config:
     return config_from_mapping(DEFAULT_CONFIG)
+
+
+def _profiles(data: Mapping[str, Any]) -> ModelProfiles:
+    """The default profile, and each slug's: the default with the slug's own fields."""
+    default = ModelProfile(**data.get("default", {}))
+    return ModelProfiles(
+        default,
+        {
+            slug: ModelProfile(**{**data.get("default", {}), **fields})
+            for slug, fields in data.get("models", {}).items()
+        },
+    )
 
 
 def _public_key(text: str | None, where: str) -> str | None:

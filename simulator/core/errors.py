@@ -5,6 +5,7 @@ Errors carry no HTTP status; the app factory maps classes to statuses in one pla
 
 from __future__ import annotations
 
+import math
 from typing import ClassVar
 
 
@@ -19,6 +20,10 @@ class GatewayError(Exception):
         if rule is not None:
             self.rule = rule  # type: ignore[misc]  # an instance may narrow its class's rule
         super().__init__(self.message)
+
+    def headers(self) -> dict[str, str]:
+        """Response headers the refusal carries besides X-Frontier-Rule."""
+        return {}
 
 
 # Authentication and access (AUTH-MISSING, ACCESS-ONBOARDED, ACCESS-SCOPE).
@@ -161,3 +166,48 @@ class EndpointNotFound(GatewayError):
 class EndpointInOtherWorkspace(GatewayError):
     rule = "EP-OTHER-WORKSPACE"
     default_message = "This endpoint belongs to another workspace."
+
+
+# The inference route (POST /v1/chat/completions).
+class InferenceKeyRefused(GatewayError):
+    """A missing, unknown or revoked group key, or a key of a deleted group."""
+
+    rule = "INF-AUTH-KEY"
+    default_message = "Missing, unknown or revoked API key. Send 'Authorization: Api-Key <key>'."
+
+
+class BearerRefused(InferenceKeyRefused):
+    rule = "INF-AUTH-SCHEME"
+    default_message = (
+        "Federated keys sent as Bearer tokens are rejected. Send 'Authorization: Api-Key <key>'."
+    )
+
+
+class WorkspaceKeyRefused(InferenceKeyRefused):
+    rule = "INF-WORKSPACE-KEY"
+    default_message = (
+        "A workspace API key can't call models through the Gateway; use a key of a group."
+    )
+
+
+class ModelNotInGroup(GatewayError):
+    rule = "INF-MODEL-SET"
+    default_message = "This key's group can't call this model."
+
+
+class LimitExceeded(GatewayError):
+    """A call that doesn't fit one of its group's effective limits; `retry_after` is the
+    seconds until it would, or None if it never can."""
+
+    rule = "LIMIT-ENFORCED"
+    default_message = "Rate limit exceeded."
+
+    def __init__(self, message: str | None = None, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        # LIMIT-429-BODY: whole seconds, rounded up, until the call would fit; none if never.
+        if self.retry_after is None:
+            return {}
+        return {"Retry-After": str(math.ceil(self.retry_after))}

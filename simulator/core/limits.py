@@ -36,6 +36,18 @@ def effective_models(group: Group) -> list[EffectiveModel]:
     ]
 
 
+def effective_model(group: Group, slug: str) -> EffectiveModel | None:
+    """The effective limits of one slug, or None when the slug isn't in the group's own set.
+
+    The same entry `effective_models` lists for it, at the cost of one slug, not all.
+    """
+    if group.model(slug) is None:  # EFFECTIVE-SLUGS
+        return None
+    chain = list(group.lineage())
+    resolve = _cascading if group.mode == CASCADING else _independent
+    return EffectiveModel(slug, *(resolve(chain, slug, kind) for kind in LIMIT_KINDS))
+
+
 def _declared(chain: list[Group], slug: str, kind: str) -> Iterable[tuple[Group, Limit]]:
     """Every (declaring group, limit) for `slug` along the chain, closest group first."""
     for group in chain:

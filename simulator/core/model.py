@@ -16,6 +16,7 @@ from simulator.core.errors import (
     DuplicateUsageLimit,
     GroupUpdateEmpty,
 )
+from simulator.core.windows import Meters
 
 INDEPENDENT = "INDEPENDENT"
 CASCADING = "CASCADING"
@@ -92,6 +93,7 @@ class Group:
     depth: int = 1
     children: list[Group] = field(default_factory=list)
     keys: dict[str, KeyRecord] = field(default_factory=dict)  # by prefix, oldest first
+    meters: Meters = field(default_factory=Meters)  # its inference usage (metering.py)
 
     def model(self, slug: str) -> ModelConfig | None:
         for config in self.models:  # a loop, not next(genexpr): this is on every response

@@ -6,6 +6,7 @@ from typing import Any
 
 from simulator.core.endpoints import Endpoint
 from simulator.core.limits import EffectiveLimit, effective_models
+from simulator.core.metering import usage
 from simulator.core.model import Group, KeyRecord, Limit, ModelConfig
 from simulator.core.store import DeletedGroup
 
@@ -74,29 +75,10 @@ def key_json(record: KeyRecord) -> dict[str, Any]:
     return {"prefix": record.prefix, "name": record.name}
 
 
-def usage_json(group: Group) -> dict[str, Any]:
-    """USAGE-RESPONSE: slugs with effective usage limits, one entry per (type, unit).
-
-    In a CASCADING tree one (type, unit) can be declared at several levels; the entry shows
-    the closest declaring group's threshold. No traffic flows here, so usage is null.
-    """
-    usage: dict[str, list[dict[str, Any]]] = {}
-    for model in effective_models(group):
-        entries: dict[tuple[str, str], dict[str, Any]] = {}
-        for limit in model.usage_limits:
-            entries.setdefault(
-                (limit.type, limit.unit),
-                {
-                    "type": limit.type,
-                    "unit": limit.unit,
-                    "threshold": limit.threshold,
-                    "current_usage": None,
-                    "reset_at": None,
-                },
-            )
-        if entries:
-            usage[model.slug] = list(entries.values())
-    return {"customer_id": group.external_entity_id, "usage": usage}
+def usage_json(group: Group, now: float) -> dict[str, Any]:
+    """USAGE-RESPONSE: slugs with effective usage limits, one entry per (type, unit), with
+    the group's counters at `now` (USAGE-LIVE)."""
+    return {"customer_id": group.external_entity_id, "usage": usage(group, now)}
 
 
 def endpoint_json(endpoint: Endpoint) -> dict[str, Any]:

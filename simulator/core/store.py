@@ -115,6 +115,9 @@ class Store:
         self._by_external_id: dict[tuple[str, str], Group] = {}
         self._listing: dict[str, list[Group]] = {}  # per workspace, oldest first
         self._key_owner: dict[tuple[str, str], str] = {}  # (workspace, prefix) -> group id
+        # Live keys by the SHA-256 of their plaintext, across workspaces: an inference call
+        # names no workspace. A caller-made key registered in two workspaces has two records.
+        self._live_keys: dict[bytes, list[KeyRecord]] = {}
 
     # Groups.
 
@@ -178,6 +181,8 @@ class Store:
                 del self._groups[doomed.id]
                 del self._by_external_id[(workspace, doomed.external_entity_id)]
                 del listing[_index(listing, doomed)]
+                for record in doomed.keys.values():
+                    self._forget_key(record)
                 doomed.keys.clear()
             if group.parent is not None:
                 group.parent.children.remove(group)
@@ -223,7 +228,20 @@ class Store:
         with self.lock:
             record = self.get_key(workspace, group_id, prefix)
             del self._groups[group_id].keys[prefix]
+            self._forget_key(record)
             return record
+
+    def key_owner(self, key_digest: bytes) -> tuple[Group, KeyRecord] | None:
+        """The live group key with this digest and its group; None for an unknown, revoked
+        or ambiguous one (the same plaintext live in two workspaces names no single group).
+
+        The caller holds the lock until it has used the group (INF-AUTH-KEY: a key revoked
+        or a group deleted a moment ago can't slip through).
+        """
+        records = self._live_keys.get(key_digest)
+        if records is None or len(records) != 1:
+            return None
+        return self._groups[records[0].group_id], records[0]
 
     # Snapshots, seeds and reset (the control API).
 
@@ -266,6 +284,7 @@ class Store:
             self._by_external_id.clear()
             self._listing.clear()
             self._key_owner.clear()
+            self._live_keys.clear()
 
     # Internals.
 
@@ -311,7 +330,14 @@ class Store:
         record = KeyRecord(prefix, name, group.id, key_digest, self._next_seq())
         group.keys[prefix] = record
         self._key_owner[(group.workspace, prefix)] = group.id
+        self._live_keys.setdefault(key_digest, []).append(record)
         return record
+
+    def _forget_key(self, record: KeyRecord) -> None:
+        records = self._live_keys[record.digest]
+        records.remove(record)
+        if not records:
+            del self._live_keys[record.digest]
 
     def _next_seq(self) -> int:
         self._seq += 1

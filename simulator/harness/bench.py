@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+from simulator.core.clock import parse_rfc3339, rfc3339_ms
+from simulator.harness.control_schema import ControlInputError, check
 from simulator.harness.faults import FaultBook
 from simulator.harness.journal import Journal
 from simulator.harness.seed import Seed, SeededKey, apply_seed
@@ -50,7 +52,8 @@ class Harness:
         return self._atomically(lambda d: apply_seed(d, seed), on_current=True)
 
     def reset(self) -> dict[str, int]:
-        """Back to the start-up state, with no fault rules and an empty journal."""
+        """Back to the start-up state (its clock, real time unless the state held another),
+        with no fault rules and an empty journal."""
         with self._locked():
             if self.id_seed is not None:
                 self.domain.store.new_id.reseed(self.id_seed)
@@ -72,6 +75,36 @@ class Harness:
             self.id_seed = seed
             self.domain.store.new_id.reseed(seed)
             reserve_ids(self.domain)
+
+    def clock(self) -> dict[str, Any]:
+        """`ClockReading`: the time, and whether it is frozen or shifted."""
+        clock = self.domain.clock
+        state = clock.state()
+        return {
+            "now": rfc3339_ms(clock.now()),
+            "frozen": state.frozen,
+            "offset_seconds": None if state.frozen else state.offset,
+        }
+
+    def set_clock(self, body: Any) -> dict[str, Any]:
+        """A `ClockSet` body: jump to its time, frozen unless it says otherwise."""
+        check("ClockSet", body)
+        try:
+            instant = parse_rfc3339(body["time"])
+        except ValueError as error:
+            raise ControlInputError(f"time: {error}") from None
+        self.domain.clock.set(instant, frozen=body.get("frozen", True))
+        return self.clock()
+
+    def advance_clock(self, body: Any) -> dict[str, Any]:
+        """A `ClockAdvance` body: move forward that many seconds."""
+        check("ClockAdvance", body)
+        self.domain.clock.advance(float(body["seconds"]))
+        return self.clock()
+
+    def real_time(self) -> dict[str, Any]:
+        self.domain.clock.real_time()
+        return self.clock()
 
     def _atomically(self, change: Callable[[Domain], T], *, on_current: bool) -> T:
         """Tries `change` on a scratch copy first, so a refusal leaves the state untouched."""

@@ -26,6 +26,7 @@ _HEADER_NAMES = {
     "latency_ms": "latency_ms",
     "latency": "latency_ms",
     "drop": "drop",
+    "cut": "cut",
 }
 
 
@@ -37,6 +38,7 @@ class Fault:
     retry_after: int | None = None
     latency_ms: int = 0
     drop: str | None = None  # "before" or "after" the request is carried out
+    cut: int | None = None  # the body ends after this many chunks (INF-STREAM-CUT)
     source: str = "header"  # a rule id, or "header"
 
     def json(self) -> dict[str, Any]:
@@ -45,6 +47,7 @@ class Fault:
             "retry_after": self.retry_after,
             "latency_ms": self.latency_ms or None,
             "drop": self.drop,
+            "cut": self.cut,
         }
         return {"source": self.source, **{k: v for k, v in fields.items() if v is not None}}
 
@@ -91,22 +94,26 @@ def forced_response(status: int, retry_after: int | None) -> tuple[dict[str, str
 
 def fault_from_json(effect: Mapping[str, Any], source: str) -> Fault:
     """A Fault from a body that fits `FaultEffect`; the combination rules come first."""
-    if not {"status", "latency_ms", "drop"} & effect.keys():
-        raise ControlInputError("a fault needs at least one of status, latency_ms and drop")
+    if not {"status", "latency_ms", "drop", "cut"} & effect.keys():
+        raise ControlInputError("a fault needs at least one of status, latency_ms, drop and cut")
     if "status" in effect and "drop" in effect:
         raise ControlInputError("status and drop can't be combined: a dropped request has none")
+    if "cut" in effect and effect.keys() & {"status", "drop"}:
+        raise ControlInputError("cut can't be combined with status or drop: it cuts a real answer")
     check("FaultEffect", effect)
     return Fault(
         status=effect.get("status"),
         retry_after=effect.get("retry_after"),
         latency_ms=effect.get("latency_ms", 0),
         drop=effect.get("drop"),
+        cut=effect.get("cut"),
         source=source,
     )
 
 
 def parse_fault_header(value: str) -> Fault:
-    """`status=429; retry_after=2`, `latency_ms=250` (or `latency=250ms`), `drop`, `drop=after`."""
+    """`status=429; retry_after=2`, `latency_ms=250` (or `latency=250ms`), `drop`, `drop=after`,
+    `cut=3`."""
     effect: dict[str, Any] = {}
     for part in value.replace(",", ";").split(";"):
         name, sep, raw = (p.strip() for p in part.partition("="))
@@ -116,7 +123,7 @@ def parse_fault_header(value: str) -> Fault:
         if field is None:
             raise ControlInputError(
                 f"{FAULT_HEADER}: unknown directive {name!r}; use status, retry_after, "
-                "latency_ms and drop, e.g. 'status=429; retry_after=1'"
+                "latency_ms, drop and cut, e.g. 'status=429; retry_after=1'"
             )
         effect[field] = _header_value(field, raw if sep else None)
     try:
@@ -146,7 +153,7 @@ class FaultBook:
     def add(self, body: dict[str, Any]) -> FaultRule:
         """A rule from a body that fits `FaultRule` in control-openapi.yaml."""
         effect: dict[str, Any] = {
-            k: body[k] for k in ("status", "retry_after", "latency_ms", "drop") if k in body
+            k: body[k] for k in ("status", "retry_after", "latency_ms", "drop", "cut") if k in body
         }
         fault = fault_from_json(effect, "")
         check("FaultRule", body)

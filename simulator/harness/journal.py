@@ -10,7 +10,6 @@ import json
 import threading
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from itertools import count
 from typing import Any
@@ -105,8 +104,3 @@ def redact(value: Any) -> Any:
     if isinstance(value, list):
         return [redact(v) for v in value]
     return value
-
-
-def timestamp() -> str:
-    """RFC 3339 UTC with milliseconds: journal entries are often less than a second apart."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"  # drops "+00:00"

@@ -1,7 +1,8 @@
 """The whole state as JSON (`State` in control-openapi.yaml), and back.
 
 An import re-creates every group through create's rules, with its own id and timestamp;
-keys travel as SHA-256 digests only, never as plaintext.
+keys travel as SHA-256 digests only, never as plaintext. A group's inference counters and
+the clock travel too, so an imported state meters on exactly where it left off.
 """
 
 from __future__ import annotations
@@ -9,9 +10,17 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from simulator.core.access import KeyRing, Workspace
+from simulator.core.clock import (
+    DAY_SECONDS,
+    Clock,
+    ClockState,
+    clock_state_from_json,
+    day_of,
+)
 from simulator.core.config import Config
 from simulator.core.endpoints import Endpoint, EndpointBook
 from simulator.core.errors import GatewayError
@@ -20,6 +29,7 @@ from simulator.core.model import Group, new_group_from_json
 from simulator.core.serialize import metadata_json, model_json
 from simulator.core.spec import BodyValidator
 from simulator.core.store import IdGenerator, Store
+from simulator.core.windows import WIDTHS, DailyCount, Meters, SlidingLog
 from simulator.harness.control_schema import ControlInputError, check
 
 FORMAT = "frontier-gateway-sim/state/1"
@@ -38,6 +48,8 @@ class Domain(Protocol):
     def keyring(self) -> KeyRing: ...
     @property
     def validators(self) -> Mapping[str, BodyValidator]: ...
+    @property
+    def clock(self) -> Clock: ...
 
 
 @dataclass
@@ -49,17 +61,18 @@ class Scratch:
     endpoints: EndpointBook
     keyring: KeyRing
     validators: Mapping[str, BodyValidator]
+    clock: Clock
 
 
 def scratch_of(domain: Domain) -> Scratch:
     store = Store(clock=domain.store.clock, new_id=IdGenerator())
     endpoints = EndpointBook(store.clock, store.new_id)
-    return Scratch(domain.config, store, endpoints, domain.keyring, domain.validators)
+    return Scratch(domain.config, store, endpoints, domain.keyring, domain.validators, Clock())
 
 
 def export_state(domain: Domain) -> dict[str, Any]:
     with domain.store.lock, domain.endpoints.lock:
-        return {
+        state: dict[str, Any] = {
             "format": FORMAT,
             "groups": [_group_state(g) for g in domain.store.all_groups()],
             "reserved_key_prefixes": [
@@ -68,6 +81,10 @@ def export_state(domain: Domain) -> dict[str, Any]:
             ],
             "endpoints": [_endpoint_state(e) for e in domain.endpoints.all()],
         }
+        clock = domain.clock.state()
+        if not clock.is_real:
+            state["clock"] = clock.json()
+        return state
 
 
 def import_state(domain: Domain, state: Any) -> None:
@@ -86,6 +103,8 @@ def import_state(domain: Domain, state: Any) -> None:
             with entry(f"endpoints[{i}]", item["slug"]):
                 _restore_endpoint(domain, item)
         reserve_ids(domain)
+        clock = state.get("clock")
+        domain.clock.restore(clock_state_from_json(clock) if clock else ClockState())
 
 
 def reserve_ids(domain: Domain) -> None:
@@ -140,7 +159,7 @@ def entry(where: str, label: str | None = None) -> Iterator[None]:
 
 
 def _group_state(group: Group) -> dict[str, Any]:
-    return {
+    state: dict[str, Any] = {
         "workspace": group.workspace,
         "id": group.id,
         "metadata": metadata_json(group),
@@ -155,6 +174,37 @@ def _group_state(group: Group) -> dict[str, Any]:
             for r in group.keys.values()
         ],
     }
+    if group.meters.rate or group.meters.daily:
+        state["meters"] = _meters_state(group.meters)
+    return state
+
+
+def _meters_state(meters: Meters) -> dict[str, Any]:
+    return {
+        "rate": [
+            {"slug": slug, "type": type_, "unit": unit, "entries": [list(e) for e in log.entries()]}
+            for (slug, type_, unit), log in meters.rate.items()
+        ],
+        "daily": [
+            {"slug": slug, "type": type_, "day": _date(count.day), "used": count.used}
+            for (slug, type_), count in meters.daily.items()
+        ],
+    }
+
+
+def _restore_meters(meters: Meters, item: Mapping[str, Any]) -> None:
+    for window in item.get("rate", []):
+        log = SlidingLog(WIDTHS[window["unit"]])
+        for when, amount in window["entries"]:
+            log.add(float(when), amount)
+        meters.rate[(window["slug"], window["type"], window["unit"])] = log
+    for count in item.get("daily", []):
+        day = day_of(datetime.fromisoformat(count["day"]).replace(tzinfo=UTC).timestamp())
+        meters.daily[(count["slug"], count["type"])] = DailyCount(day, count["used"])
+
+
+def _date(day: int) -> str:
+    return datetime.fromtimestamp(day * DAY_SECONDS, UTC).date().isoformat()
 
 
 def _endpoint_state(endpoint: Endpoint) -> dict[str, Any]:
@@ -177,6 +227,7 @@ def _restore_group(domain: Domain, item: Mapping[str, Any]) -> None:
     for key in item.get("api_keys", []):
         digest = bytes.fromhex(key["sha256"])
         domain.store.restore_key(group, key["prefix"], key.get("name"), digest)
+    _restore_meters(group.meters, item.get("meters", {}))
 
 
 def _restore_endpoint(domain: Domain, item: Mapping[str, Any]) -> None:

@@ -15,6 +15,7 @@ from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from simulator.core.access import ApiKey, KeyRing, Scope, authorize
+from simulator.core.clock import Clock
 from simulator.core.config import Config, default_config
 from simulator.core.endpoints import EndpointBook
 from simulator.core.errors import (
@@ -26,14 +27,18 @@ from simulator.core.errors import (
     GroupInOtherWorkspace,
     GroupNotFound,
     HierarchyTooDeep,
+    InferenceKeyRefused,
     InvalidPayload,
     KeyNotFound,
+    LimitExceeded,
     ManagementScopeRequired,
+    ModelNotInGroup,
     ModeMismatch,
     ParentNotFound,
     Unauthenticated,
     WorkspaceNotOnboarded,
 )
+from simulator.core.inference import Inference
 from simulator.core.keys import check_registered_key, verify_signature
 from simulator.core.model import group_update_from_json, new_group_from_json
 from simulator.core.pagination import decode_cursor, encode_cursor
@@ -49,6 +54,7 @@ from simulator.core.spec import BodyValidator, QueryValidator, load_spec, operat
 from simulator.core.store import IdGenerator, Store
 from simulator.harness.seed import Seed
 from simulator.web.control import install as install_controls
+from simulator.web.inference import install as install_inference
 
 # The one mapping from domain error to HTTP status (checked against openapi.yaml by a test).
 ERROR_STATUS: dict[type[GatewayError], int] = {
@@ -66,6 +72,9 @@ ERROR_STATUS: dict[type[GatewayError], int] = {
     KeyNotFound: 404,
     EndpointNotFound: 404,
     EndpointInOtherWorkspace: 403,
+    InferenceKeyRefused: 401,
+    ModelNotInGroup: 404,
+    LimitExceeded: 429,
 }
 RULE_HEADER = "X-Frontier-Rule"  # names the contract rule behind every simulator error
 SIGNATURE_HEADER = "X-Baseten-Signature"
@@ -83,6 +92,8 @@ class Gateway:
     keyring: KeyRing
     validators: dict[str, BodyValidator]
     queries: dict[str, QueryValidator]
+    clock: Clock
+    inference: Inference
 
 
 def create_app(
@@ -99,24 +110,29 @@ def create_app(
     spec = load_spec()
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
-    store = store or Store(new_id=IdGenerator(config.id_seed))
-    app.extensions[EXTENSION] = Gateway(
+    clock = Clock()
+    store = store or Store(clock=clock.timestamp, new_id=IdGenerator(config.id_seed))
+    keyring = KeyRing(config.keys)
+    app.extensions[EXTENSION] = state = Gateway(
         config=config,
         store=store,
         endpoints=EndpointBook(store.clock, store.new_id),
-        keyring=KeyRing(config.keys),
+        keyring=keyring,
         validators={
             op.operation_id: BodyValidator(spec, op.body_schema, config.strict_fields)
             for op in operations(spec)
             if op.body_schema is not None
         },
         queries={op.operation_id: QueryValidator(op.query) for op in operations(spec) if op.query},
+        clock=clock,
+        inference=Inference(store, keyring, config.models, clock),
     )
     app.register_error_handler(GatewayError, _gateway_error)
     app.register_error_handler(HTTPException, _http_error)
     for route, endpoint, methods in ROUTES:
         app.add_url_rule(route, view_func=endpoint, methods=methods)
-    install_controls(app, app.extensions[EXTENSION], seed=seed, control_api=control_api)
+    install_inference(app, state.inference, state.validators["createChatCompletion"])
+    install_controls(app, state, seed=seed, control_api=control_api)
     return app
 
 
@@ -215,7 +231,8 @@ def group_usage(group_id: str) -> Response:
     key = authorized(Scope.MANAGEMENT)
     store = gateway().store
     with store.lock:
-        return json_response(usage_json(store.get_group(key.workspace.name, group_id)))
+        group = store.get_group(key.workspace.name, group_id)
+        return json_response(usage_json(group, gateway().clock.now()))
 
 
 def mint_key(group_id: str) -> Response:
@@ -344,6 +361,7 @@ def status_for(error: GatewayError) -> int:
 def _gateway_error(error: GatewayError) -> Response:
     response = json_response({"error": error.message}, status_for(error))
     response.headers[RULE_HEADER] = error.rule
+    response.headers.update(error.headers())
     return response
 
 

@@ -35,6 +35,7 @@ def install(app: Flask, domain: Domain, *, seed: Seed | None, control_api: bool)
             bench.journal,
             domain.keyring,
             domain.config.max_body_bytes,
+            domain.clock,
         )
     return bench
 
@@ -96,6 +97,26 @@ def seed_ids() -> Response:
     check("IdSeed", body)
     _harness().seed_ids(body["seed"])
     return _json({"seed": body["seed"]})
+
+
+@blueprint.get("/clock")
+def get_clock() -> Response:
+    return _json(_harness().clock())
+
+
+@blueprint.put("/clock")
+def set_clock() -> Response:
+    return _json(_harness().set_clock(_body()))
+
+
+@blueprint.delete("/clock")
+def real_time() -> Response:
+    return _json(_harness().real_time())
+
+
+@blueprint.post("/clock/advance")
+def advance_clock() -> Response:
+    return _json(_harness().advance_clock(_body()))
 
 
 @blueprint.get("/journal")

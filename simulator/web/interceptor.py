@@ -1,7 +1,7 @@
 """WSGI middleware in front of the Gateway routes: injected faults and the request journal.
 
 It reads (and removes) the `X-Sim-Fault` header, applies the first matching fault rule,
-and records every request outside `/_sim/` in the journal.
+and records every request outside `/_sim/` in the journal, timed by the simulator's clock.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
 from simulator.core.access import KeyRing
+from simulator.core.clock import Clock, rfc3339_ms
 from simulator.core.errors import Unauthenticated
 from simulator.harness.control_schema import ControlInputError
 from simulator.harness.faults import (
@@ -24,7 +25,7 @@ from simulator.harness.faults import (
     parse_fault_header,
     reason_phrase,
 )
-from simulator.harness.journal import Journal, JournalEntry, timestamp
+from simulator.harness.journal import Journal, JournalEntry
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -43,9 +44,10 @@ class Interceptor:
         journal: Journal,
         keyring: KeyRing,
         max_body_bytes: int,
+        clock: Clock,
     ) -> None:
         self.app, self.faults, self.journal = app, faults, journal
-        self.keyring, self.max_body_bytes = keyring, max_body_bytes
+        self.keyring, self.max_body_bytes, self.clock = keyring, max_body_bytes, clock
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -72,11 +74,14 @@ class Interceptor:
         if fault.drop == "before":
             self._record(entry, started)
             return drop_connection(environ, start_response)
+        if fault.cut is not None:  # carried out; the answer stops after `cut` chunks
+            answer = self._forward(environ, start_response, entry, started)
+            return cut_body(answer, fault.cut, environ)
         return self._forward(environ, start_response, entry, started)
 
     def _entry(self, environ: WSGIEnvironment, path: str) -> JournalEntry:
         return JournalEntry(
-            time=timestamp(),
+            time=rfc3339_ms(self.clock.now()),
             method=environ.get("REQUEST_METHOD", "GET"),
             path=path,
             query=environ.get("QUERY_STRING", ""),
@@ -171,6 +176,32 @@ def drop_connection(environ: WSGIEnvironment, start_response: StartResponse) -> 
         raise ConnectionAbortedError("connection dropped by an injected fault")
     start_response("502 Bad Gateway", [("Content-Length", "1"), ("Connection", "close")])
     return _failing_body()
+
+
+def cut_body(result: Iterable[bytes], chunks: int, environ: WSGIEnvironment) -> Iterator[bytes]:
+    """The first `chunks` chunks of a body, then the connection closes mid-answer.
+
+    For a stream of server-sent events (one chunk each) this is the documented failure
+    partway through: the 200 and the first events arrive, the end never does
+    (INF-STREAM-CUT). A body that ends sooner ends normally.
+    """
+    cut = False
+    try:
+        for sent, chunk in enumerate(result):
+            if sent >= chunks:
+                cut = True
+                break
+            yield chunk
+    finally:
+        close: Callable[[], None] | None = getattr(result, "close", None)
+        if close is not None:
+            close()
+    if cut:
+        sock = environ.get("werkzeug.socket")
+        if sock is not None:  # werkzeug: no end of the chunked body, the socket closes
+            with suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        raise ConnectionAbortedError("stream cut by an injected fault")
 
 
 def _failing_body() -> Iterator[bytes]:

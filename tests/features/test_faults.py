@@ -49,7 +49,7 @@ def test_fault_header_parses_each_directive(header: str, expected: dict[str, Any
         ("status=abc", "status needs a whole number"),
         ("status=200", "status: 200 is less than the minimum of 400"),
         ("status=503; drop", "can't be combined"),
-        ("retry_after=3", "needs at least one of status, latency_ms and drop"),
+        ("retry_after=3", "needs at least one of status, latency_ms, drop and cut"),
         ("drop=sideways", "drop: 'sideways' is not one of"),
         ("latency_ms=600000", "latency_ms: 600000 is greater than the maximum"),
         ("", "needs at least one of"),

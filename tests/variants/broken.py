@@ -953,7 +953,11 @@ def update_ignores_the_name(mp: pytest.MonkeyPatch) -> Flask:
 def usage_customer_id_is_the_group_id(mp: pytest.MonkeyPatch) -> Flask:
     """Usage answers the group's id as customer_id instead of its external_entity_id."""
     original = serialize.usage_json
-    mp.setattr(app_module, "usage_json", lambda group: {**original(group), "customer_id": group.id})
+    mp.setattr(
+        app_module,
+        "usage_json",
+        lambda group, now: {**original(group, now), "customer_id": group.id},
+    )
     return create_app()
 
 
