@@ -6,10 +6,12 @@ and a `frontier-sim` started elsewhere alike. The pytest plugin hands one to eac
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import itertools
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 from flask import Flask
@@ -20,6 +22,11 @@ from simulator.core.config import Config, default_config
 from simulator.harness.seed import Seed
 from simulator.web.app import create_app
 from simulator.web.server import serve_in_thread
+
+if TYPE_CHECKING:
+    import openai
+
+DEFAULT_SLUG = "your-org/your-model"
 
 
 @dataclass(frozen=True)
@@ -73,6 +80,7 @@ class SimulatorClient:
         self.keys = keys
         self.app = app
         self._http = requests.Session()
+        self._serial = itertools.count(1)
 
     def headers(self, role: str = "manage") -> dict[str, str]:
         """`{"Authorization": "Api-Key <key>"}` for a role of `keys` (manage, view, ...)."""
@@ -103,6 +111,12 @@ class SimulatorClient:
     def drop_next(self, *, after: bool = False, times: int = 1, **match: str) -> dict[str, Any]:
         """The next matching requests lose their connection, before (or `after`) running."""
         return self.add_fault({"drop": "after" if after else "before", "times": times} | match)
+
+    def cut_next(self, after: int, *, times: int = 1, **match: str) -> dict[str, Any]:
+        """The next matching answers stop after `after` body chunks and lose their connection:
+        a stream ends early after its 200 and `after` events (INF-STREAM-CUT). The call is
+        carried out, and counted."""
+        return self.add_fault({"cut": after, "times": times} | match)
 
     def add_fault(self, rule: Mapping[str, Any]) -> dict[str, Any]:
         """Any rule of `FaultRule` in control-openapi.yaml; returns it with its id."""
@@ -138,6 +152,95 @@ class SimulatorClient:
     def seed_ids(self, seed: int | None) -> None:
         self._call("POST", "/_sim/seed", json={"seed": seed})
 
+    # The clock: every timestamp, rate window and daily window reads it.
+
+    def clock(self) -> dict[str, Any]:
+        """`{"now": "...Z", "frozen": bool, "offset_seconds": float | None}`."""
+        return self._call("GET", "/_sim/clock")
+
+    def set_time(self, when: datetime | str | float, *, frozen: bool = True) -> dict[str, Any]:
+        """Sets the clock to `when` (an aware datetime, RFC 3339 text or Unix seconds).
+
+        Frozen (the default), time then stands still until `advance()` or `set_time()`.
+        """
+        return self._call("PUT", "/_sim/clock", json={"time": _rfc3339(when), "frozen": frozen})
+
+    def advance(self, seconds: float) -> dict[str, Any]:
+        """Moves the clock forward `seconds`: a minute window or midnight UTC in no time."""
+        return self._call("POST", "/_sim/clock/advance", json={"seconds": seconds})
+
+    def real_time(self) -> dict[str, Any]:
+        """Back to the real time (a reset does this too)."""
+        return self._call("DELETE", "/_sim/clock")
+
+    # Groups, keys and clients for the inference route, through the Gateway's own API.
+
+    def create_group(
+        self,
+        models: Sequence[Mapping[str, Any]] | None = None,
+        *,
+        parent: str | None = None,
+        mode: str | None = None,
+        external_entity_id: str | None = None,
+        name: str | None = None,
+    ) -> dict[str, Any]:
+        """Creates a group with the `manage` key and returns it (the documented group object).
+
+        `models` defaults to `[{"slug": "your-org/your-model"}]` (no limits); `mode` to the
+        parent's, or INDEPENDENT for a root; `external_entity_id` to a fresh one.
+        """
+        if mode is None:  # MODE-MATCH: a child takes its parent's mode
+            mode = self._mode_of(parent) if parent else "INDEPENDENT"
+        body = {
+            "metadata": {
+                "name": name,
+                "external_entity_id": external_entity_id or f"group-{next(self._serial)}",
+            },
+            "models": [dict(m) for m in models] if models is not None else [{"slug": DEFAULT_SLUG}],
+            "hierarchy": {"limit_enforcement": mode, "parent_group_id": parent},
+        }
+        return self._gateway("POST", "/v1/gateway/groups", json=body)
+
+    def group_key(self, group_id: str, name: str | None = None) -> str:
+        """Mints a key under the group and returns its plaintext, for `Api-Key <key>`."""
+        minted = self._gateway(
+            "POST", f"/v1/gateway/groups/{group_id}/api_keys", json={"name": name}
+        )
+        key: str = minted["api_key"]
+        return key
+
+    def usage(self, group_id: str) -> dict[str, Any]:
+        """The group's usage: `{"customer_id": ..., "usage": {slug: [...]}}`."""
+        return self._gateway("GET", f"/v1/gateway/groups/{group_id}/usage")
+
+    def openai_client(
+        self,
+        group_id: str | None = None,
+        *,
+        key: str | None = None,
+        max_retries: int = 0,
+        **options: Any,
+    ) -> openai.OpenAI:
+        """An `openai.OpenAI` client calling this simulator with a group's key, as `Api-Key`.
+
+        With no `key`, one is minted under `group_id` (with no group either, a group with
+        `your-org/your-model` is created first). `max_retries` defaults to 0 so a test sees
+        each 429 itself; the SDK would otherwise sleep on Retry-After. Needs the `openai`
+        package (the `openai` extra of this project).
+        """
+        import openai  # only tests that ask for a client need the SDK
+
+        if key is None:
+            key = self.group_key(group_id or self.create_group()["id"])
+        return openai.OpenAI(
+            base_url=f"{self.url}/v1",
+            api_key=key,
+            # The Gateway rejects Bearer (INF-AUTH-SCHEME), the SDK's default scheme.
+            default_headers={"Authorization": f"Api-Key {key}"},
+            max_retries=max_retries,
+            **options,
+        )
+
     def close(self) -> None:
         self._http.close()
 
@@ -148,9 +251,29 @@ class SimulatorClient:
         body: dict[str, Any] = response.json()
         return body
 
+    def _mode_of(self, group_id: str) -> str:
+        mode: str = self._gateway("GET", f"/v1/gateway/groups/{group_id}")["hierarchy"][
+            "limit_enforcement"
+        ]
+        return mode
+
+    def _gateway(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        return self._call(method, path, headers=self.headers(), **kwargs)
+
 
 class SimulatorControlError(RuntimeError):
-    """The control API refused a call (a bad fault rule, snapshot or seed)."""
+    """The simulator refused a call: a bad fault rule, snapshot or seed, or a helper's
+    Gateway request (the message holds the status and the error)."""
+
+
+def _rfc3339(when: datetime | str | float) -> str:
+    if isinstance(when, str):
+        return when
+    if isinstance(when, datetime):
+        if when.tzinfo is None:
+            raise ValueError("give an aware datetime (e.g. tzinfo=UTC): a naive one is ambiguous")
+        return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return datetime.fromtimestamp(when, UTC).isoformat().replace("+00:00", "Z")
 
 
 class ThreadedSimulator:

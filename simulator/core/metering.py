@@ -128,7 +128,7 @@ def _refusal(charge: Charge, slug: str, used: int, now: float) -> LimitExceeded:
     else:
         wait = _window(charge, slug).wait(now, allowed)
     kind = "Usage" if limit.unit == DAY else "Rate"
-    needs = "" if charge.amount == 1 else f" this request needs {charge.amount},"
+    needs = "" if charge.amount == 1 else f", this request needs {charge.amount}"
     when = (
         "it can never fit this limit"
         if wait is None
@@ -138,6 +138,6 @@ def _refusal(charge: Charge, slug: str, used: int, now: float) -> LimitExceeded:
     )
     return LimitExceeded(
         f"{kind} limit exceeded for model {slug}: {limit.type}/{limit.unit} threshold "
-        f"{limit.threshold}, source_group {limit.source_group};{needs} {used} used; {when}.",
+        f"{limit.threshold}, source_group {limit.source_group}; {used} used{needs}; {when}.",
         retry_after=wait,
     )

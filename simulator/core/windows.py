@@ -17,8 +17,10 @@ WIDTHS = {"SECOND": 1.0, "MINUTE": 60.0}  # a rate unit's window, in seconds
 class SlidingLog:
     """A rolling window kept as an exact log of (time, amount) (LIMIT-SLIDING-LOG).
 
-    An amount counts while `now < time + width`. Amounts landing at the same instant are
-    merged, so under a frozen clock a window holds one entry however many calls it meters.
+    An amount counts while `time <= now < time + width`. Amounts landing at the same
+    instant are merged, so under a frozen clock a window holds one entry however many calls
+    it meters. Amounts after `now` (the clock was set back) haven't happened yet: they are
+    forgotten.
     """
 
     __slots__ = ("_entries", "total", "width")
@@ -33,6 +35,8 @@ class SlidingLog:
         entries, horizon = self._entries, now - self.width
         while entries and entries[0][0] <= horizon:
             self.total -= entries.popleft()[1]
+        while entries and entries[-1][0] > now:
+            self.total -= entries.pop()[1]
         return self.total
 
     def add(self, now: float, amount: int) -> None:
@@ -62,12 +66,15 @@ class SlidingLog:
 
 @dataclass(slots=True)
 class DailyCount:
-    """A usage counter for one UTC day (LIMIT-DAILY): another day's count reads as zero."""
+    """A usage counter for one UTC day (LIMIT-DAILY): another day's count reads as zero,
+    and a count of a day after `day` (the clock was set back) is forgotten."""
 
     day: int
     used: int = 0
 
     def used_on(self, day: int) -> int:
+        if day < self.day:
+            self.day, self.used = day, 0
         return self.used if day == self.day else 0
 
     def add(self, now: float, amount: int) -> None:
