@@ -54,6 +54,7 @@ class CaseRunner:
         self.serial = 0
         created = [c for c in fuzzer.collections.values() if c.create_path == operation.path]
         self.creates = created[0] if created and operation.method == "POST" else None
+        self.authorization: str | None = None  # a group's key, for group-key operations
 
     def prepare(self) -> None:
         """Builds the pools this operation needs, or says why it can't be fuzzed safely."""
@@ -64,6 +65,19 @@ class CaseRunner:
             self.pool(param)
         if "external_entity_id" in self.op.query_params:
             self.pool("group_id")
+        if self.op.key_kind == "group":
+            self.authorization = f"Api-Key {self._group_key()}"
+
+    def _group_key(self) -> str:
+        """A key minted under a group of this run whose model set holds the example's slug."""
+        example = _example_body(self.fuzzer.spec, self.op)
+        slug = example.get("model") if isinstance(example, dict) else None
+        group = self.s.root(models=[{"slug": slug if isinstance(slug, str) else "org/model"}])
+        reply = self.s.mint_key(group["id"])
+        answer = reply.json
+        if not reply.ok or not isinstance(answer, dict) or "api_key" not in answer:
+            raise NotRun(f"could not mint a group key to fuzz with: {reply.describe(160)}")
+        return str(answer["api_key"])
 
     def __call__(self, case: Any) -> None:
         if STOP.is_set():
@@ -91,6 +105,11 @@ class CaseRunner:
     # Safety edits: valid stays valid, invalid stays invalid.
 
     def make_safe(self, case: Any) -> None:
+        if self.authorization is not None and "Authorization" in (case.headers or {}):
+            headers = {**case.headers, "Authorization": self.authorization}
+            if _leaves_out(case, "authorization"):  # the run's key would fill the gap
+                del headers["Authorization"]
+            case.headers = headers
         given = dict(case.path_parameters or {})
         if given or self.op.path_params:  # a missing one is filled too: never a bare template
             case.path_parameters = {
@@ -231,6 +250,18 @@ class CaseRunner:
             f"{self.op.label}: {failure.title}. Received: {received} for "
             f"`{case.as_curl_command()}` / Documented: {detail or failure.title}"
         )
+
+
+def _leaves_out(case: Any, header: str) -> bool:
+    """Whether a coverage case is one that leaves out `header` (a missing-parameter case)."""
+    data = getattr(getattr(case.meta, "phase", None), "data", None)
+    scenario = getattr(getattr(data, "scenario", None), "value", None)
+    return scenario == "missing_parameter" and str(getattr(data, "parameter", "")).lower() == header
+
+
+def _example_body(spec: dict[str, Any], operation: Operation) -> Any:
+    item = spec["paths"][operation.path][operation.method.lower()]
+    return item.get("requestBody", {}).get("content", {}).get("application/json", {}).get("example")
 
 
 def _reply(response: Any) -> Reply:

@@ -27,6 +27,7 @@ ENV = {
     "signing_key": "FRONTIER_SIGNING_KEY",
     "org_prefix": "FRONTIER_ORG_PREFIX",
     "allow_unprefixed_ids": "FRONTIER_ALLOW_UNPREFIXED_IDS",
+    "inference": "FRONTIER_INFERENCE",
     "strict": "FRONTIER_STRICT",
     "select": "FRONTIER_SELECT",
     "report_dir": "FRONTIER_REPORT_DIR",
@@ -54,6 +55,9 @@ OPTIONS: dict[str, tuple[str, dict[str, Any]]] = {
     "allow_unprefixed_ids": ("may create a group whose external_entity_id lacks the run "
                              "prefix (a one-character id)",
                              {"action": "store_true", "default": None}),
+    "inference": ("also check the inference route, POST /v1/chat/completions, at the same "
+                  "base URL (as the simulator serves it), with keys minted under the run's "
+                  "own groups", {"action": "store_true", "default": None}),
     "strict": ("also check choice rules", {"action": "store_true", "default": None}),
     "select": ("run only these rules (space- or comma-separated in the variable)",
                {"nargs": "+", "metavar": "RULE_ID"}),
@@ -91,6 +95,7 @@ def resolve(args: argparse.Namespace, environ: dict[str, str]) -> dict[str, Any]
         if values[name] is None and environ.get(variable):
             values[name] = _from_env(name, environ[variable])
     values["strict"] = bool(values["strict"])
+    values["inference"] = bool(values["inference"])
     values["select"] = tuple(values["select"] or ())
     if values["max_examples"] is None:
         values["max_examples"] = DEFAULT_MAX_EXAMPLES
@@ -101,7 +106,7 @@ def resolve(args: argparse.Namespace, environ: dict[str, str]) -> dict[str, Any]
 
 
 def _from_env(name: str, text: str) -> Any:
-    if name in ("strict", "allow_unprefixed_ids"):
+    if name in ("strict", "allow_unprefixed_ids", "inference"):
         return text.strip().lower() in TRUE
     if name == "select":
         return text.replace(",", " ").split()
@@ -154,6 +159,7 @@ def _run(values: dict[str, Any]) -> int:
             no_public_key_workspace_key=values["no_public_key_workspace_key"],
             signing_key=values["signing_key"], org_prefix=values["org_prefix"],
             allow_unprefixed_ids=bool(values["allow_unprefixed_ids"]),
+            inference=values["inference"],
             select=values["select"], report_dir=values["report_dir"], deviations=deviations,
             max_examples=values["max_examples"], max_writes=values["max_writes"], quiet=False,
         )  # fmt: skip

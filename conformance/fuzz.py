@@ -71,6 +71,7 @@ class Fuzzer:
 
     def __init__(self, s: Session) -> None:
         spec = relaxed(load_spec(), s.strict)
+        self.spec = spec
         self.collections = collections(spec)
         self.schema = schemathesis.openapi.from_dict(spec)
         options = s.run.options
@@ -93,6 +94,11 @@ class Fuzzer:
     def fuzz(self, s: Session, operation: Operation) -> None:
         if not s.run.options.fuzz:
             raise NotRun("fuzzing is off")
+        if operation.key_kind == "group" and not s.run.options.inference:
+            raise NotRun(
+                "needs --inference: this operation takes a group's key, which the run mints "
+                "only when the inference route is checked"
+            )
         api_operation = self.schema[operation.path][operation.method]
         runner = CaseRunner(s, self, operation)
         runner.prepare()

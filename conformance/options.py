@@ -24,6 +24,7 @@ class Options:
     signing_key: str | None = None  # base64 of the raw 32 bytes, PEM text, or a PEM file's path
     org_prefix: str | None = None  # an org prefix the --api-key workspace owns (endpoint slugs)
     allow_unprefixed_ids: bool = False  # may send an external_entity_id without the run prefix
+    inference: bool = False  # also check POST /v1/chat/completions, at the same base URL
     strict: bool = False
     select: tuple[str, ...] = ()
     report_dir: Path | None = None

@@ -29,6 +29,7 @@ OPTION_NEEDS = {
     "signing": "--signing-key",
     "org_prefix": "--org-prefix",
     "unprefixed": "--allow-unprefixed-ids",
+    "inference": "--inference",
 }
 NEEDS = {**ROLE_OPTIONS, **OPTION_NEEDS}
 RULES = "rules"  # hand-written checks

@@ -48,6 +48,7 @@ def run(
     signing_key: str | None = None,
     org_prefix: str | None = None,
     allow_unprefixed_ids: bool = False,
+    inference: bool = False,
     strict: bool = False,
     select: tuple[str, ...] | list[str] = (),
     report_dir: str | Path | None = None,
@@ -59,6 +60,9 @@ def run(
 ) -> RunResult:
     """Runs the suite against `app` (a WSGI app) or `base_url`; `deviations` may be a file.
 
+    `inference=True` also checks the inference route, POST /v1/chat/completions, at the same
+    base URL (as the simulator serves it), with keys the run mints under its own groups.
+
     Raises UsageError, DeviationsError or TargetUnreachable (nothing listens) before a run.
     """
     if isinstance(deviations, str | Path):
@@ -67,7 +71,8 @@ def run(
         api_key=api_key, base_url=base_url, app=app, view_key=view_key,
         other_workspace_key=other_workspace_key, not_onboarded_key=not_onboarded_key,
         no_public_key_workspace_key=no_public_key_workspace_key, signing_key=signing_key,
-        org_prefix=org_prefix, allow_unprefixed_ids=allow_unprefixed_ids, strict=strict,
+        org_prefix=org_prefix, allow_unprefixed_ids=allow_unprefixed_ids, inference=inference,
+        strict=strict,
         select=tuple(select), deviations=deviations, fuzz=fuzz, quiet=quiet,
         report_dir=Path(report_dir).resolve() if report_dir else None,
         max_examples=max_examples, max_writes=max_writes,

@@ -72,6 +72,7 @@ class Run:
             "org_prefix": bool(options.org_prefix),
             # In-process nothing real can be touched, so no opt-in is needed there.
             "unprefixed": options.allow_unprefixed_ids or options.app is not None,
+            "inference": options.inference,
         }
         return self.clients.get(need) is not None if need in ROLE_OPTIONS else given[need]
 

@@ -31,6 +31,7 @@ class Operation:
     path: str
     path_params: tuple[str, ...]
     query_params: tuple[str, ...]
+    key_kind: str = "workspace"  # "group": it takes a group's key (x-key-kind of its scheme)
 
     @property
     def label(self) -> str:
@@ -45,9 +46,25 @@ def operations(spec: Mapping[str, Any]) -> list[Operation]:
             if method in item:
                 params = [_resolve(spec, p) for p in (*shared, *item[method].get("parameters", []))]
                 found.append(
-                    Operation(method.upper(), path, _names(params, "path"), _names(params, "query"))
+                    Operation(
+                        method.upper(),
+                        path,
+                        _names(params, "path"),
+                        _names(params, "query"),
+                        _key_kind(spec, item[method]),
+                    )
                 )
     return found
+
+
+def _key_kind(spec: Mapping[str, Any], operation: Mapping[str, Any]) -> str:
+    """ "group" when the operation's own security names a scheme marked `x-key-kind: group`."""
+    schemes = _path(spec, "components", "securitySchemes") or {}
+    for requirement in operation.get("security") or []:
+        for name in requirement:
+            if (schemes.get(name) or {}).get("x-key-kind") == "group":
+                return "group"
+    return "workspace"
 
 
 def collections(spec: Mapping[str, Any]) -> dict[str, Collection]:

@@ -64,10 +64,28 @@ class Reply:
         return f"{self.status} {body}".strip()
 
 
+@dataclass(frozen=True)
+class Streamed:
+    """An answer read chunk by chunk: `complete` is False when its body broke off midway."""
+
+    status: int
+    headers: Headers
+    chunks: list[bytes]
+    complete: bool
+
+    @property
+    def text(self) -> str:
+        return b"".join(self.chunks).decode("utf-8", "replace")
+
+
 class Transport(Protocol):
     def send(
         self, method: str, path: str, headers: Mapping[str, str], body: bytes | None
     ) -> Reply: ...
+
+    def stream(
+        self, method: str, path: str, headers: Mapping[str, str], body: bytes | None
+    ) -> Streamed: ...
 
 
 class HttpTransport:
@@ -84,6 +102,27 @@ class HttpTransport:
             raise TargetUnreachable(f"lost the connection to {self.base_url}: {error}") from None
         return Reply(answer.status_code, Headers(list(answer.headers.items())), answer.text, answer)
 
+    def stream(
+        self, method: str, path: str, headers: Mapping[str, str], body: bytes | None
+    ) -> Streamed:
+        try:
+            answer = self.session.request(
+                method, self.base_url + path, headers=dict(headers), data=body,
+                timeout=TIMEOUT, stream=True,
+            )  # fmt: skip
+        except requests.ConnectionError as error:
+            raise TargetUnreachable(f"lost the connection to {self.base_url}: {error}") from None
+        chunks: list[bytes] = []
+        try:
+            chunks.extend(answer.iter_content(chunk_size=None))
+            complete = True
+        except (requests.RequestException, ConnectionError):
+            complete = False
+        finally:
+            answer.close()
+        headers_ = Headers(list(answer.headers.items()))
+        return Streamed(answer.status_code, headers_, chunks, complete)
+
 
 class WsgiTransport:
     def __init__(self, app: Callable[..., Any]) -> None:
@@ -94,6 +133,22 @@ class WsgiTransport:
         answer = self.client.open(path, method=method, headers=list(headers.items()), data=body)
         text = answer.get_data(as_text=True)
         return Reply(answer.status_code, Headers(answer.headers), text, answer)
+
+    def stream(
+        self, method: str, path: str, headers: Mapping[str, str], body: bytes | None
+    ) -> Streamed:
+        answer = self.client.open(
+            path, method=method, headers=list(headers.items()), data=body, buffered=False
+        )
+        chunks: list[bytes] = []
+        try:
+            chunks.extend(c if isinstance(c, bytes) else c.encode() for c in answer.response)
+            complete = True
+        except ConnectionError:  # the app cut its body off (a server would close the socket)
+            complete = False
+        finally:
+            answer.close()
+        return Streamed(answer.status_code, Headers(answer.headers), chunks, complete)
 
 
 def send_with_backoff(
