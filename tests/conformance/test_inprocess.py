@@ -20,7 +20,7 @@ UNCOVERED = "no check in this suite covers it yet"
 
 def full_run(tmp: Path, strict: bool) -> tuple[RunResult, Flask]:
     app = create_app()
-    return conformance.run(app=app, strict=strict, report_dir=tmp, **KEYS), app
+    return conformance.run(app=app, strict=strict, inference=True, report_dir=tmp, **KEYS), app
 
 
 @pytest.fixture(scope="module")
