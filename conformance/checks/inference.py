@@ -2,8 +2,8 @@
 
 Each check makes its own groups and keys and calls POST /v1/chat/completions at the run's
 base URL. REQUEST limits carry most checks, since a request costs exactly one whatever the
-model says; checks that cross a window's end move the simulator's clock (conformance.inference) and are
-not run on a target without one.
+model says; checks that cross a window's end move the simulator's clock (see
+`conformance.inference`) and are not run on a target without one.
 """
 
 from __future__ import annotations
