@@ -9,6 +9,7 @@ from typing import Any
 
 import openai
 import pytest
+import requests
 
 from simulator.testing import SimulatorClient, ThreadedSimulator
 from tests.e2e.conftest import Sim, group_body, unique
@@ -114,7 +115,13 @@ def test_rejected_calls_leave_usage_and_revoked_keys_stop(gateway: SimulatorClie
         with pytest.raises(openai.RateLimitError):
             ask(client, True)
     assert gateway.usage(group["id"])["usage"][SLUG][0]["current_usage"] == 1
-    gateway._gateway("DELETE", f"/v1/gateway/groups/{group['id']}/api_keys/{key.split('.')[0]}")
+    prefix = key.split(".")[0]
+    revoked = requests.delete(
+        f"{gateway.url}/v1/gateway/groups/{group['id']}/api_keys/{prefix}",
+        headers=gateway.headers(),
+        timeout=30,
+    )
+    assert revoked.status_code == 200
     with pytest.raises(openai.AuthenticationError):
         ask(client, False)
 
