@@ -32,12 +32,13 @@ _ids = count()
 class Caller:
     """Calls the WSGI app the way a server would, with a prebuilt environ per request."""
 
-    def __init__(self, app: Flask) -> None:
+    def __init__(self, app: Flask, key: str = API_KEY) -> None:
         self.app = app
+        self.key = key
 
     def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any, float]:
         """Status, decoded JSON and the seconds the app took (environ building excluded)."""
-        environ = _environ(method, path, body)
+        environ = _environ(method, path, body, self.key)
         status: list[str] = []
 
         def start_response(line: str, headers: list[tuple[str, str]], *_: Any) -> Any:
@@ -60,7 +61,7 @@ class Caller:
             raise RuntimeError(f"delete answered {status}: {payload}")
 
 
-def _environ(method: str, path: str, body: Any) -> dict[str, Any]:
+def _environ(method: str, path: str, body: Any, key: str) -> dict[str, Any]:
     raw = b"" if body is None else json.dumps(body).encode()
     return {
         "REQUEST_METHOD": method,
@@ -73,7 +74,7 @@ def _environ(method: str, path: str, body: Any) -> dict[str, Any]:
         "wsgi.errors": sys.stderr,
         "CONTENT_LENGTH": str(len(raw)),
         "CONTENT_TYPE": "application/json",
-        "HTTP_AUTHORIZATION": f"Api-Key {API_KEY}",
+        "HTTP_AUTHORIZATION": f"Api-Key {key}",
     }
 
 

@@ -45,19 +45,21 @@ def wrk_available() -> bool:
     return shutil.which("wrk") is not None
 
 
-def run_wrk(url: str, load: Load, prefix: str) -> LoadResult:
-    """One wrk run; `prefix` keeps this run's external_entity_ids apart from every other's."""
+def run_wrk(
+    url: str, load: Load, prefix: str, *, script: Path = SCRIPT, args: Sequence[str] = ()
+) -> LoadResult:
+    """One wrk run of `script` (documented creates by default); `prefix` keeps this run's
+    external_entity_ids apart from every other's, `args` replace the script's arguments."""
     argv = [
         "wrk",
         f"-t{load.threads}",
         f"-c{load.connections}",
         f"-d{load.seconds}s",
         "-s",
-        str(SCRIPT),
+        str(script),
         url,
         "--",
-        API_KEY,
-        prefix,
+        *(args or (API_KEY, prefix)),
     ]
     done = subprocess.run(
         argv, capture_output=True, text=True, check=True, timeout=load.seconds + 60

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from benchmarks import inference
 from benchmarks.load import WRK_MISSING, Load, wrk_available
 from benchmarks.prism import PrismUnavailable, prism_argv
 from benchmarks.process import (
@@ -28,7 +29,7 @@ from benchmarks.servers import ROOT, bare_argv
 from benchmarks.throughput import Pair, compare, thread_sweep
 from simulator.web.cli import build_parser
 
-SECTIONS = ("throughput", "prism", "scaling", "memory", "startup", "conformance")
+SECTIONS = ("throughput", "prism", "scaling", "memory", "startup", "conformance", "inference")
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class Settings:
     samples: int
     traced_groups: int
     startups: int
+    streams: int
 
 
 def throughput_rows(settings: Settings) -> list[Row]:
@@ -211,11 +213,104 @@ def conformance_rows(settings: Settings) -> list[Row]:
 
 
 def _inprocess(*args: str) -> dict[str, Any]:
+    return _inprocess_module("benchmarks.inprocess", *args)
+
+
+def _inprocess_module(module: str, *args: str) -> dict[str, Any]:
     """Runs one in-process measure in a fresh interpreter and reads its JSON line."""
-    argv = [sys.executable, "-m", "benchmarks.inprocess", *args]
+    argv = [sys.executable, "-m", module, *args]
     done = subprocess.run(argv, capture_output=True, text=True, check=True, cwd=ROOT)
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
+
+
+def inference_rows(settings: Settings) -> list[Row]:
+    rows = []
+    if not wrk_available():
+        rows.extend(skipped("completions throughput", WRK_MISSING))
+    else:
+        try:
+            rows.extend(_completion_rows(inference.throughput(settings.load, settings.rounds)))
+        except inference.FakeAIUnavailable as error:
+            rows.extend(skipped("completions throughput vs FakeAI", str(error)))
+    cost = _inprocess_module("benchmarks.inference", "cost", "--samples", str(settings.samples))
+    ratio = cost["depth5"] / cost["root"]
+    rows.append(
+        Row(
+            "completion in-process, depth-5 CASCADING vs root, µs",
+            f"{cost['depth5']:.0f}",
+            f"{cost['root']:.0f} (root)",
+            f"{ratio:.2f}",
+            "<= 1.3 x",
+            verdict(ratio <= 1.3),
+        )
+    )
+    rows.extend(_stream_rows(inference.concurrent_streams(settings.streams, 20)))
+    memory = _inprocess_module("benchmarks.inference", "memory", "--groups", "2000")
+    rows.append(
+        Row(
+            f"meter memory per 1,000 active rate windows, KiB ({memory['windows']:,} traced)",
+            f"{memory['bytes_per_1000_windows'] / 1024:,.0f}",
+        )
+    )
+    return rows
+
+
+def _completion_rows(figures: inference.ThroughputFigures) -> list[Row]:
+    sim, fake, creates = figures.completions, figures.fakeai, figures.creates
+    vs_fake = sim.requests_per_s / fake.requests_per_s
+    vs_create = sim.requests_per_s / creates.requests_per_s
+    rows = [
+        Row(
+            "completions, depth-5 CASCADING, vs FakeAI, req/s",
+            f"{sim.requests_per_s:,.0f}",
+            f"{fake.requests_per_s:,.0f} (FakeAI)",
+            f"{vs_fake:.2f}",
+            ">= 3.0 x",
+            verdict(vs_fake >= 3.0),
+        ),
+        Row(
+            "  latency p50 / p99, ms",
+            f"{sim.p50_ms:.1f} / {sim.p99_ms:.1f}",
+            f"{fake.p50_ms:.1f} / {fake.p99_ms:.1f}",
+        ),
+        Row(
+            "completions vs the simulator's own creates, req/s",
+            f"{sim.requests_per_s:,.0f}",
+            f"{creates.requests_per_s:,.0f} (creates)",
+            f"{vs_create:.2f}",
+            ">= 0.8 x",
+            verdict(vs_create >= 0.8),
+        ),
+    ]
+    if sim.cpu_us and fake.cpu_us:
+        rows.append(
+            Row("  server CPU per completion, µs", f"{sim.cpu_us:.0f}", f"{fake.cpu_us:.0f}")
+        )
+    for name, result in (("frontier-sim", sim), ("FakeAI", fake), ("creates", creates)):
+        if result.failed:
+            rows.append(Row(f"  WARNING: {name}", f"{result.failed} non-2xx or socket errors"))
+    return rows
+
+
+def _stream_rows(figures: inference.StreamFigures) -> list[Row]:
+    result = figures.streams
+    p99 = result.percentile(99)
+    limit = 2 * figures.gap_ms
+    return [
+        Row(
+            f"{result.streams} concurrent streams, gap {figures.gap_ms} ms: p99 gap, ms",
+            f"{p99:.1f}",
+            f"median {result.median_ms:.1f}",
+            "",
+            f"<= {limit}",
+            verdict(p99 <= limit and result.completed == result.streams),
+        ),
+        Row(
+            "  streams completed / wall time of the batch, s",
+            f"{result.completed} / {figures.seconds:.2f}",
+        ),
+    ]
 
 
 MEASURES: dict[str, Callable[[Settings], list[Row]]] = {
@@ -226,6 +321,7 @@ MEASURES: dict[str, Callable[[Settings], list[Row]]] = {
     "startup": startup_rows,
     "conformance": conformance_rows,
     "threads": thread_rows,
+    "inference": inference_rows,
 }
 
 
@@ -268,6 +364,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         samples=300 if quick else 2000,
         traced_groups=2000 if quick else 10_000,
         startups=3 if quick else 7,
+        streams=256,
     )
 
 

@@ -6,10 +6,11 @@ is loaded first, so drift of a shared machine hits both alike.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 
-from benchmarks.load import Load, LoadResult, median_result, run_wrk
+from benchmarks.load import SCRIPT, Load, LoadResult, median_result, run_wrk
 from benchmarks.servers import Server, cpu_seconds, free_port, simulator_argv, start, stop
 
 WARM_UP = 1  # seconds of load on each server before the measured rounds
@@ -26,10 +27,12 @@ class Pair:
         return self.simulator.requests_per_s / self.other.requests_per_s
 
 
-def measure(server: Server, load: Load, prefix: str) -> LoadResult:
+def measure(
+    server: Server, load: Load, prefix: str, *, script: Path = SCRIPT, args: Sequence[str] = ()
+) -> LoadResult:
     """One wrk run against `server`, with the CPU time its processes spent per request."""
     before = cpu_seconds(server)
-    result = run_wrk(server.url, load, prefix)
+    result = run_wrk(server.url, load, prefix, script=script, args=args)
     spent = cpu_seconds(server) - before
     return replace(result, cpu_us=spent / max(1, result.requests) * 1e6)
 
