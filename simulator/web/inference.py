@@ -49,7 +49,7 @@ def _view(inference: Inference, validator: BodyValidator) -> Callable[[], Respon
                 mimetype="text/event-stream",
                 headers={"Cache-Control": "no-cache"},
             )
-        time.sleep(profile.generation_seconds(completion.completion_tokens))
+        _sleep_until(time.monotonic() + profile.generation_seconds(completion.completion_tokens))
         return Response(json.dumps(completion_json(completion)), mimetype="application/json")
 
     return create_chat_completion
@@ -58,19 +58,27 @@ def _view(inference: Inference, validator: BodyValidator) -> Callable[[], Respon
 def stream(completion: Completion, profile: ModelProfile, include_usage: bool) -> Iterator[bytes]:
     """The server-sent events of a stream, paced by the slug's latency profile (INF-STREAM).
 
-    The first event waits the time to first token; each further token the gap between
-    tokens. The call was admitted and debited before the first byte (LIMIT-TOKEN-ADMISSION).
+    The first token is due the time to first token after the stream starts, each further
+    token one gap after the one before. Tokens keep to that schedule rather than sleeping a
+    gap after each write, so a late write (a busy machine) doesn't push every later token
+    back. The call was admitted and debited before the first byte (LIMIT-TOKEN-ADMISSION).
     """
     gap = profile.inter_token_ms / 1000
-    time.sleep(profile.time_to_first_token_ms / 1000)
+    first_token = time.monotonic() + profile.time_to_first_token_ms / 1000
+    _sleep_until(first_token)
     tokens_sent = 0
     for chunk in chunks(completion, include_usage):
         if _carries_a_token(chunk):
-            if tokens_sent and gap:
-                time.sleep(gap)
+            _sleep_until(first_token + tokens_sent * gap)
             tokens_sent += 1
         yield sse_event(chunk)
     yield DONE
+
+
+def _sleep_until(due: float) -> None:
+    pause = due - time.monotonic()
+    if pause > 0:  # even sleep(0) gives the processor away: no call when nothing is due
+        time.sleep(pause)
 
 
 def completion_body(validator: BodyValidator) -> Any:
