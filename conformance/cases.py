@@ -10,11 +10,11 @@ from __future__ import annotations
 import copy
 import time
 import zlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from schemathesis.core.failures import Failure, FailureGroup
 from werkzeug.datastructures import Headers
 
 from conformance.ledger import BudgetExhausted, Resource
@@ -24,7 +24,7 @@ from conformance.specmap import Collection, Operation
 from conformance.target import STOP, Reply, retry_delay
 
 if TYPE_CHECKING:
-    from conformance.fuzz import Fuzzer
+    from schemathesis.core.failures import Failure
 
 POOL_SIZE = 2
 
@@ -40,19 +40,32 @@ class Pool:
         return ids[zlib.crc32(seed.encode()) % len(ids)] if ids else None
 
 
+@dataclass(frozen=True)
+class Fuzzing:
+    """What the cases of every operation share, built once per run (by `fuzz.Fuzzer`)."""
+
+    spec: Mapping[str, Any]  # openapi.yaml as the run reads it (relaxed unless strict)
+    collections: Mapping[str, Collection]  # path parameter → the create that makes its ids
+    checks: Mapping[str, Callable[..., Any]]  # rule ID → the schemathesis check deciding it
+    on_errors: tuple[str, ...]  # the rules also checked on a 4xx
+
+
 class CaseRunner:
     """Runs the generated cases of one operation: make safe, call, record, validate."""
 
-    def __init__(self, s: Session, fuzzer: Fuzzer, operation: Operation) -> None:
+    def __init__(self, s: Session, operation: Operation, fuzzing: Fuzzing) -> None:
         self.s = s
-        self.fuzzer = fuzzer
         self.op = operation
+        self.collections = fuzzing.collections
+        self.checks = fuzzing.checks
+        self.on_errors = fuzzing.on_errors
+        self.spec = fuzzing.spec
         self.pools: dict[str, Pool] = {}
         self.failures: dict[tuple[str, str], str] = {}
         self.calls = 0
         self.spent = False
         self.serial = 0
-        created = [c for c in fuzzer.collections.values() if c.create_path == operation.path]
+        created = [c for c in self.collections.values() if c.create_path == operation.path]
         self.creates = created[0] if created and operation.method == "POST" else None
         self.authorization: str | None = None  # a group's key, for group-key operations
 
@@ -70,7 +83,7 @@ class CaseRunner:
 
     def _group_key(self) -> str:
         """A key minted under a group of this run whose model set holds the example's slug."""
-        example = _example_body(self.fuzzer.spec, self.op)
+        example = _example_body(self.spec, self.op)
         slug = example.get("model") if isinstance(example, dict) else None
         group = self.s.root(models=[{"slug": slug if isinstance(slug, str) else "org/model"}])
         reply = self.s.mint_key(group["id"])
@@ -155,7 +168,7 @@ class CaseRunner:
 
     def pool(self, param: str) -> Pool:
         if param not in self.pools:
-            collection = self.fuzzer.collections.get(param)
+            collection = self.collections.get(param)
             if collection is None:
                 raise NotRun(f"nothing in openapi.yaml creates a {{{param}}} to fuzz with")
             self.pools[param] = self._fill(collection)
@@ -228,14 +241,18 @@ class CaseRunner:
             self.s.run.ledger.deleted(str(case.path_parameters[self.op.path_params[-1]]))
 
     def validate(self, case: Any, response: Any) -> None:
+        # schemathesis takes a quarter of a second to import; this module is imported by every
+        # run, this function only by one that fuzzes.
+        from schemathesis.core.failures import FailureGroup
+
         rules = [
             r
             for r in self.s.check.rules
-            if response.status_code < 400 or self.s.strict or r in self.fuzzer.on_errors
+            if response.status_code < 400 or self.s.strict or r in self.on_errors
         ]
         for rule_id in rules:
             try:
-                case.validate_response(response, checks=[self.fuzzer.checks[rule_id]])
+                case.validate_response(response, checks=[self.checks[rule_id]])
             except FailureGroup as group:
                 for failure in group.exceptions:
                     self._remember(rule_id, case, response, failure)
@@ -259,7 +276,7 @@ def _leaves_out(case: Any, header: str) -> bool:
     return scenario == "missing_parameter" and str(getattr(data, "parameter", "")).lower() == header
 
 
-def _example_body(spec: dict[str, Any], operation: Operation) -> Any:
+def _example_body(spec: Mapping[str, Any], operation: Operation) -> Any:
     item = spec["paths"][operation.path][operation.method.lower()]
     return item.get("requestBody", {}).get("content", {}).get("application/json", {}).get("example")
 

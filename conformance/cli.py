@@ -11,10 +11,15 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from conformance import listing
+from conformance.deviations import DeviationsError, load_deviations
 from conformance.options import DEFAULT_MAX_EXAMPLES, DEFAULT_MAX_WRITES
+from conformance.runner import DISTRIBUTION, UsageError, run
+from conformance.summary import summary
+from conformance.target import TargetUnreachable
 
 USAGE = 2
 ENV = {
@@ -81,11 +86,20 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 conforms, 1 does not, 2 usage or connection error, "
         "130 interrupted (after clean-up).",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     for name, (text, settings) in OPTIONS.items():
         flag = "--" + name.replace("_", "-")
         parser.add_argument(flag, help=f"{text} [{ENV[name]}]", **settings)
     listing.add_arguments(parser)
     return parser
+
+
+def package_version() -> str:
+    """The installed distribution's version (the suite and the simulator ship together)."""
+    try:
+        return version(DISTRIBUTION)
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "0+unknown"
 
 
 def resolve(args: argparse.Namespace, environ: dict[str, str]) -> dict[str, Any]:
@@ -144,11 +158,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(values: dict[str, Any]) -> int:
-    from conformance.deviations import DeviationsError, load_deviations
-    from conformance.runner import UsageError, run
-    from conformance.summary import summary
-    from conformance.target import TargetUnreachable
-
     try:
         deviations = load_deviations(values["deviations"]) if values["deviations"] else ()
         app = load_app(values["app"]) if values["app"] else None

@@ -6,43 +6,24 @@ this run created; default mode sees openapi.yaml without what the documentation 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
-import hypothesis
-import schemathesis
-from schemathesis.checks import not_a_server_error
-from schemathesis.generation import overrides
-
-# The builder the schemathesis pytest plugin uses: it adds the explicit-example and coverage
-# phases to a Hypothesis test of one operation, which the public `as_strategy()` doesn't.
-from schemathesis.generation.hypothesis.builder import (
-    HypothesisTestConfig,
-    HypothesisTestMode,
-    create_test,
-)
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    missing_required_header,
-    negative_data_rejection,
-    response_schema_conformance,
-    status_code_conformance,
-)
-
-from conformance.cases import CaseRunner
+from conformance.cases import CaseRunner, Fuzzing
 from conformance.catalogue import load_spec
 from conformance.registry import SCHEMA, Check, NotRun
 from conformance.session import Session
 from conformance.specmap import Operation, collections, operations, relaxed
 from conformance.target import TIMEOUT
 
-CHECKS: dict[str, Callable[..., Any]] = {
-    "SCHEMA-SERVER-ERROR": not_a_server_error,
-    "SCHEMA-STATUS": status_code_conformance,
-    "SCHEMA-NEGATIVE": negative_data_rejection,
-    "SCHEMA-CONTENT-TYPE": content_type_conformance,
-    "SCHEMA-RESPONSE": response_schema_conformance,
-    "SCHEMA-AUTH-HEADER": missing_required_header,
+# Rule ID → the schemathesis check that decides it (looked up when a run fuzzes, see Fuzzer).
+CHECKS: dict[str, str] = {
+    "SCHEMA-SERVER-ERROR": "not_a_server_error",
+    "SCHEMA-STATUS": "status_code_conformance",
+    "SCHEMA-NEGATIVE": "negative_data_rejection",
+    "SCHEMA-CONTENT-TYPE": "content_type_conformance",
+    "SCHEMA-RESPONSE": "response_schema_conformance",
+    "SCHEMA-AUTH-HEADER": "missing_required_header",
 }
 ON_ERRORS = ("SCHEMA-SERVER-ERROR", "SCHEMA-STATUS", "SCHEMA-NEGATIVE")  # ERR-BODY is a choice
 
@@ -66,13 +47,15 @@ def _runner(operation: Operation) -> Callable[[Session], None]:
 class Fuzzer:
     """The schemathesis schema of one run, built once, pointed at the target."""
 
-    checks = CHECKS
     on_errors = ON_ERRORS
 
     def __init__(self, s: Session) -> None:
+        # schemathesis and Hypothesis take a quarter of a second to import: only a run that
+        # fuzzes pays for them, and `frontier-conformance --help` works without the extra.
+        import schemathesis
+
         spec = relaxed(load_spec(), s.strict)
-        self.spec = spec
-        self.collections = collections(spec)
+        self.fuzzing = Fuzzing(spec, collections(spec), schemathesis_checks(), self.on_errors)
         self.schema = schemathesis.openapi.from_dict(spec)
         options = s.run.options
         self.schema.config.update(
@@ -99,8 +82,13 @@ class Fuzzer:
                 "needs --inference: this operation takes a group's key, which the run mints "
                 "only when the inference route is checked"
             )
+        # The builder the schemathesis pytest plugin uses: it adds the explicit-example and
+        # coverage phases to a Hypothesis test of one operation, which the public
+        # `as_strategy()` doesn't. Imported here for the reason given in __init__.
+        from schemathesis.generation.hypothesis.builder import create_test
+
         api_operation = self.schema[operation.path][operation.method]
-        runner = CaseRunner(s, self, operation)
+        runner = CaseRunner(s, operation, self.fuzzing)
         runner.prepare()
 
         def each_case(case: Any) -> None:
@@ -111,7 +99,15 @@ class Fuzzer:
         )()
         runner.report()
 
-    def _config(self, s: Session, api_operation: Any) -> HypothesisTestConfig:
+    def _config(self, s: Session, api_operation: Any) -> Any:
+        # Imported here for the reason given in __init__.
+        import hypothesis
+        from schemathesis.generation import overrides
+        from schemathesis.generation.hypothesis.builder import (
+            HypothesisTestConfig,
+            HypothesisTestMode,
+        )
+
         return HypothesisTestConfig(
             project=self.schema.config,
             modes=[
@@ -128,3 +124,27 @@ class Fuzzer:
             ),
             override=overrides.with_config_headers(self.schema.config, operation=api_operation),
         )
+
+
+def schemathesis_checks() -> Mapping[str, Callable[..., Any]]:
+    """Rule ID → schemathesis's check function."""
+    # Imported here for the reason given in Fuzzer.__init__.
+    from schemathesis.checks import not_a_server_error
+    from schemathesis.specs.openapi.checks import (
+        content_type_conformance,
+        missing_required_header,
+        negative_data_rejection,
+        response_schema_conformance,
+        status_code_conformance,
+    )
+
+    functions: list[Callable[..., Any]] = [
+        not_a_server_error,
+        status_code_conformance,
+        negative_data_rejection,
+        content_type_conformance,
+        response_schema_conformance,
+        missing_required_header,
+    ]
+    by_name = {function.__name__: function for function in functions}
+    return {rule_id: by_name[name] for rule_id, name in CHECKS.items()}

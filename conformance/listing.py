@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from conformance.catalogue import CHOICE, LEVELS, Rule, rules
+from conformance.suite import all_checks
 
 TEXT, JSON = "text", "json"
 
@@ -58,8 +59,6 @@ def list_rules(args: argparse.Namespace, values: dict[str, Any]) -> str:
 
 def checks_by_rule(strict: bool) -> dict[str, list[str]]:
     """Rule ID → the checks that report on it in this mode (none: not covered yet)."""
-    from conformance.plugin import all_checks  # imports pytest and schemathesis: only here
-
     found: dict[str, list[str]] = {rule_id: [] for rule_id in rules()}
     for check in all_checks(strict):
         if check.runs_in(strict):

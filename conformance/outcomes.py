@@ -43,6 +43,17 @@ class Record:
 
 
 @dataclass(frozen=True)
+class CheckResult:
+    """How one check ended, for the progress lines and junit.xml."""
+
+    label: str  # "OK-200 success_is_200", "POST /v1/gateway/groups"
+    family: str
+    outcome: str  # PASS, FAIL or NOT_RUN
+    message: str = ""  # the failures, one `[RULE] …` per line, or why it didn't run
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
 class Failure:
     check: str
     rule: str

@@ -1,4 +1,4 @@
-"""Progress of a run on the terminal, in place of pytest's own output.
+"""Progress of a run on the terminal.
 
 On a terminal one counter line is redrawn (`checks 37/76 ✓35 ✗1 …`); elsewhere
 (CI logs) a line per finished family of checks, plus a counter now and then. Failures show
@@ -9,44 +9,22 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 import time
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from typing import TextIO
 
-import pytest
-
-from conformance.registry import ORACLE, RULES, SCHEMA
+from conformance.outcomes import FAIL, NOT_RUN, PASS, CheckResult
+from conformance.registry import ORACLE, RULES, SCHEMA, Check
 from conformance.report import shorten
 
-PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
 FAMILIES = {RULES: "hand-written checks", ORACLE: "oracle", SCHEMA: "schemathesis"}
-UNICODE = {PASSED: "✓", FAILED: "✗", SKIPPED: "\N{EN DASH}"}
-ASCII = {PASSED: "ok ", FAILED: "FAIL ", SKIPPED: "skip "}
-COLOURS = {PASSED: "\x1b[32m", FAILED: "\x1b[31m", SKIPPED: "\x1b[2m"}
+UNICODE = {PASS: "✓", FAIL: "✗", NOT_RUN: "\N{EN DASH}"}
+ASCII = {PASS: "ok ", FAIL: "FAIL ", NOT_RUN: "skip "}
+COLOURS = {PASS: "\x1b[32m", FAIL: "\x1b[31m", NOT_RUN: "\x1b[2m"}
 RESET, CLEAR = "\x1b[0m", "\r\x1b[K"
 HEARTBEAT = 15.0  # seconds between counter lines when not on a terminal
 LINE = 300  # characters of a failure line when not on a terminal
-
-
-def install(config: pytest.Config, stream: TextIO | None = None) -> Progress:
-    """Replaces pytest's terminal reporter (its dots and sections) with a Progress."""
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        config.pluginmanager.unregister(reporter)
-    progress = Progress(stream or sys.stderr)
-    config.pluginmanager.register(progress, "conformance-progress")
-    return progress
-
-
-@dataclass
-class Item:
-    label: str  # what a line names: "OK-200 success_is_200", "POST /v1/gateway/groups"
-    family: str
-    outcome: str = PASSED
-    message: str = ""
 
 
 class Progress:
@@ -63,83 +41,66 @@ class Progress:
         self.colour = self.tty and not os.environ.get("NO_COLOR")
         self.marks = UNICODE if _can_encode(stream, "".join(UNICODE.values())) else ASCII
         self.clock, self.heartbeat = clock, heartbeat
-        self.items: dict[str, Item] = {}
+        self.results: list[CheckResult] = []
+        self.total = 0
         self.done: Counter[str] = Counter()
         self.family_done: Counter[str] = Counter()
         self.family_counts: Counter[str] = Counter()
         self.started = self.family_started = self.last_line = clock()
 
-    # pytest hooks.
+    # What the runner reports.
 
-    def pytest_collection_finish(self, session: pytest.Session) -> None:
-        for item in session.items:
-            check = getattr(getattr(item, "callspec", None), "params", {}).get("check")
-            family = getattr(check, "family", "") or "checks"
-            label = getattr(check, "node_id", "") or item.name
-            self.items[item.nodeid] = Item(label, family)
-            self.family_counts[family] += 1
+    def start(self, checks: Sequence[Check]) -> None:
+        self.started = self.family_started = self.clock()
+        self.total = len(checks)
+        self.family_counts.update(check.family for check in checks)
         families = ", ".join(f"{n} {FAMILIES.get(f, f)}" for f, n in self.family_counts.items())
-        self._line(f"running {len(self.items)} checks: {families}")
+        self._line(f"running {self.total} checks: {families}")
 
-    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
-        if report.failed:
-            self._line(f"error collecting {report.nodeid}: {report.longreprtext.strip()}")
+    def finished(self, result: CheckResult) -> None:
+        self.results.append(result)
+        self.done[result.outcome] += 1
+        self.family_done[result.family] += 1
+        if result.outcome == FAIL:
+            self._failure(result)
+        if self.family_done[result.family] == self.family_counts[result.family]:
+            self._family_line(result.family)
+        self._counter(result)
 
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        item = self.items.get(report.nodeid)
-        if item is None or item.outcome == FAILED:
-            return
-        if report.failed:
-            item.outcome, item.message = FAILED, report.longreprtext.strip()
-        elif report.skipped:
-            item.outcome = SKIPPED
-
-    def pytest_runtest_logfinish(self, nodeid: str) -> None:
-        item = self.items.get(nodeid)
-        if item is None:
-            return
-        self.done[item.outcome] += 1
-        self.family_done[item.family] += 1
-        if item.outcome == FAILED:
-            self._failure(item)
-        if self.family_done[item.family] == self.family_counts[item.family]:
-            self._family_line(item.family)
-        self._counter(item)
-
-    def pytest_sessionfinish(self) -> None:
-        if self.items:
+    def end(self) -> None:
+        if self.total:
             self._line(f"{self._tally()} in {self.clock() - self.started:.1f} s")
 
     # Output.
 
     def _family_line(self, family: str) -> None:
-        counts = Counter(i.outcome for i in self.items.values() if i.family == family)
+        counts = Counter(r.outcome for r in self.results if r.family == family)
         seconds = self.clock() - self.family_started
         self.family_started = self.clock()
         name = FAMILIES.get(family, family)
         done = self.family_counts[family]
         self._line(f"{name}: {done} done, {self._counts(counts)} ({seconds:.1f} s)")
 
-    def _failure(self, item: Item) -> None:
+    def _failure(self, result: CheckResult) -> None:
         """The first message, on one terminal line (the summary and reports have the rest)."""
-        message = item.message.splitlines()[0] if item.message else ""
-        rule = item.label.split(" ", 1)[0]
-        message = message.removeprefix(f"[{rule}] ")  # pytest's text names the rule again
+        message = result.message.splitlines()[0] if result.message else ""
+        rule = result.label.split(" ", 1)[0]
+        message = message.removeprefix(f"[{rule}] ")  # the label names the rule already
         width = shutil.get_terminal_size().columns if self.tty else LINE
-        limit = max(width - len(item.label) - 5, 60)
-        self._line(f"{self._mark(FAILED)} {item.label}: {shorten(message, limit)}")
+        limit = max(width - len(result.label) - 5, 60)
+        self._line(f"{self._mark(FAIL)} {result.label}: {shorten(message, limit)}")
 
-    def _counter(self, item: Item) -> None:
+    def _counter(self, result: CheckResult) -> None:
         """On a terminal: redraw the counter line. Elsewhere: print it now and then."""
         if self.tty:
             room = shutil.get_terminal_size().columns - len(self._tally(plain=True)) - 4
-            self._write(f"{CLEAR}{self._tally()} · {item.label[: max(room, 0)]}")
+            self._write(f"{CLEAR}{self._tally()} · {result.label[: max(room, 0)]}")
         elif self.clock() - self.last_line >= self.heartbeat:
             self._line(self._tally())
 
     def _tally(self, plain: bool = False) -> str:
         counts = self._counts(self.done, plain)
-        return f"checks {sum(self.done.values())}/{len(self.items)} {counts}"
+        return f"checks {sum(self.done.values())}/{self.total} {counts}"
 
     def _counts(self, counts: Counter[str], plain: bool = False) -> str:
         return " ".join(f"{self._mark(k, plain)}{counts.get(k, 0)}" for k in UNICODE)

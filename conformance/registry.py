@@ -66,7 +66,8 @@ class Check:
         return (self.rule, *self.reports)
 
     @property
-    def node_id(self) -> str:
+    def label(self) -> str:
+        """What reports and progress lines call it: `OK-200 success_is_200`, `POST /v1/…`."""
         return self.name if self.family == SCHEMA else f"{self.rule} {self.name}"
 
     @property
@@ -77,7 +78,9 @@ class Check:
         return strict or self.always or not rule(self.rule).strict_only
 
 
-_CHECKS: dict[str, Check] = {}
+# Filled as the modules of `conformance.checks` are imported; `conformance.checks.registered()`
+# is the complete list.
+REGISTERED: dict[str, Check] = {}
 
 
 def check(
@@ -91,16 +94,9 @@ def check(
 
     def register(function: CheckFunction) -> CheckFunction:
         name = function.__name__
-        if name in _CHECKS:
+        if name in REGISTERED:
             raise ValueError(f"check {name} is registered twice")
-        _CHECKS[name] = Check(name, rule_id, function, needs, family, always)
+        REGISTERED[name] = Check(name, rule_id, function, needs, family, always)
         return function
 
     return register
-
-
-def registered() -> list[Check]:
-    """Every hand-written and oracle check, in registration order."""
-    import conformance.checks  # noqa: F401  (registers the checks on import)
-
-    return list(_CHECKS.values())

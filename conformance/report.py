@@ -1,12 +1,13 @@
-"""Reports of a run: the JSON report, the Markdown scorecard and the HTML page.
+"""What a run found (`RunResult`), as the JSON report and the Markdown scorecard, and the
+helpers the other views share (`html_report.py` the page, `summary.py` the terminal's,
+`writer.py` puts them all in the report directory).
 
 The scorecard has one row per rule ID and a line saying which documented refusals
-(400/403/404 reasons) the run observed at least once; `summary.py` prints the terminal view.
+(400/403/404 reasons) the run observed at least once.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -14,7 +15,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from conformance.outcomes import DEVIATION, FAIL, NOT_RUN, PASS, REFUSALS, Failure, RuleOutcome
+from conformance.outcomes import (
+    DEVIATION,
+    FAIL,
+    NOT_RUN,
+    PASS,
+    REFUSALS,
+    CheckResult,
+    Failure,
+    RuleOutcome,
+)
 
 UNCOVERED = "no check in this suite covers it yet"
 MARKS = {PASS: "pass", FAIL: "FAIL", NOT_RUN: "not run", DEVIATION: "accepted deviation"}
@@ -34,6 +44,7 @@ class RunResult:
     strict: bool
     reports: dict[str, Path] = field(default_factory=dict)
     finished_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    checks: list[CheckResult] = field(default_factory=list)  # in the order they ran
 
     def outcome(self, rule_id: str) -> str:
         return self.rules[rule_id].outcome
@@ -110,21 +121,6 @@ def _row(outcome: RuleOutcome) -> str:
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
-
-
-def write_reports(result: RunResult, directory: Path) -> dict[str, Path]:
-    from conformance.html_report import page  # the page imports this module's helpers
-
-    directory.mkdir(parents=True, exist_ok=True)
-    paths = {
-        "html": directory / "report.html",
-        "json": directory / "conformance.json",
-        "markdown": directory / "scorecard.md",
-    }
-    paths["json"].write_text(json.dumps(as_json(result), indent=2) + "\n", encoding="utf-8")
-    paths["markdown"].write_text(scorecard(result), encoding="utf-8")
-    paths["html"].write_text(page(result), encoding="utf-8")
-    return paths
 
 
 def verdict(result: RunResult) -> str:

@@ -1,35 +1,46 @@
-"""`conformance.run()`: one run of the suite through `pytest.main`, in this process.
+"""`conformance.run()`: one run of the suite, check after check, in this process.
 
-Runs can repeat in one process (the plugin holds all per-run state; no cache, importlib
-imports). SIGINT and SIGTERM stop a run at its next request, so clean-up always runs.
+The checks run in order (hand-written, oracle, schemathesis), each through `Run.execute`,
+with nothing of a test runner around them: no pytest session, so the caller's pytest, its
+version, plugins and options never meet the suite's. Runs can repeat in one process (a
+`Run` holds all per-run state). SIGINT and SIGTERM stop a run at its next request, so
+clean-up always runs.
 """
 
 from __future__ import annotations
 
-import os
+import importlib.util
 import re
 import signal
+import sys
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
-import pytest
-
 from conformance.catalogue import rules
 from conformance.deviations import Deviation, load_deviations
 from conformance.options import DEFAULT_MAX_EXAMPLES, DEFAULT_MAX_WRITES, Options
-from conformance.outcomes import DEVIATION, FAIL, PASS, RuleOutcome, summarise
-from conformance.plugin import SUITE_DIR, ConformancePlugin, all_checks
-from conformance.report import UNCOVERED, RunResult, write_reports
+from conformance.outcomes import DEVIATION, FAIL, NOT_RUN, PASS, CheckResult, RuleOutcome, summarise
+from conformance.progress import Progress
+from conformance.registry import Check
+from conformance.report import UNCOVERED, RunResult
+from conformance.session import Run, Verdict
 from conformance.signing import load_signing_key
+from conformance.suite import all_checks, selected
 from conformance.target import STOP, TargetUnreachable, preflight
+from conformance.writer import write_reports
 
 INTERRUPTED = 130
 _ORG_PREFIX = re.compile(r"^[^/\s]+$")
+DISTRIBUTION = "frontier-gateway-sim"
+# What a run needs beyond the base install: `pip install 'frontier-gateway-sim[conformance]'`.
+EXTRA = f"{DISTRIBUTION}[conformance]"
+EXTRA_MODULES = ("hypothesis", "schemathesis")
 
 
 class UsageError(ValueError):
@@ -84,6 +95,12 @@ def run(
 
 
 def validate(options: Options) -> None:
+    missing = [name for name in EXTRA_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
+        raise UsageError(
+            f"a run needs {' and '.join(missing)}, which come with the conformance extra: "
+            f"pip install '{EXTRA}'"
+        )
     if (options.app is None) == (options.base_url is None):
         raise UsageError("give exactly one of a base URL or an app")
     if not options.api_key:
@@ -103,48 +120,57 @@ def validate(options: Options) -> None:
 
 
 def execute(options: Options) -> RunResult:
-    plugin = ConformancePlugin(options)
-    args = _pytest_args(options, plugin)
+    run = Run(options)
+    checks = [c for c in all_checks(options.strict) if selected(c, options.select)]
+    progress = None if options.quiet else Progress(sys.stderr)
     try:
-        with _signals_stop_the_run(), _without_outer_addopts():
-            status = pytest.main(args, plugins=[plugin]) if plugin.checks else pytest.ExitCode.OK
+        with _signals_stop_the_run():
+            results, interrupted = _run_checks(run, checks, progress)
     finally:
-        plugin.run.ledger.cleanup()  # a second pass after pytest's own: nothing may stay
-    if status in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
-        raise UsageError(f"pytest could not run the suite (exit status {int(status)})")
-    result = _result(options, plugin)
-    if status == pytest.ExitCode.INTERRUPTED or STOP.is_set():
+        run.ledger.cleanup()  # after the last check, after Ctrl-C too: nothing may stay
+    result = _result(options, run, results)
+    if interrupted or STOP.is_set():
         result.exit_code = INTERRUPTED
         result.problems.append("the run was interrupted; what it created was deleted")
     if options.report_dir is not None:
         result.reports.update(write_reports(result, options.report_dir))
-        result.reports["junit"] = options.report_dir / "junit.xml"
     return result
 
 
-def _pytest_args(options: Options, plugin: ConformancePlugin) -> list[str]:
-    args = [
-        *plugin.modules(),
-        "-c", str(SUITE_DIR / "pytest.ini"),
-        "--rootdir", str(SUITE_DIR),
-        "--confcutdir", str(SUITE_DIR),
-        "--import-mode=importlib",
-        "-p", "no:cacheprovider",
-        "-p", "no:xdist",
-        "-p", "no:randomly",
-    ]  # fmt: skip
-    args += ["-p", "no:terminal"] if options.quiet else ["-q", "--no-header", "-rN"]
-    if options.report_dir is not None:
-        options.report_dir.mkdir(parents=True, exist_ok=True)
-        args.append(f"--junitxml={options.report_dir / 'junit.xml'}")
-    return args
+def _run_checks(
+    run: Run, checks: Sequence[Check], progress: Progress | None
+) -> tuple[list[CheckResult], bool]:
+    """Each check in turn; (the results, whether Ctrl-C or SIGTERM cut the run short)."""
+    results: list[CheckResult] = []
+    if progress is not None:
+        progress.start(checks)
+    try:
+        for check in checks:
+            started = time.perf_counter()
+            verdict = run.execute(check)
+            result = _check_result(check, verdict, time.perf_counter() - started)
+            results.append(result)
+            if progress is not None:
+                progress.finished(result)
+    except KeyboardInterrupt:  # raised at the next request once STOP is set (target.STOP)
+        return results, True
+    finally:
+        if progress is not None:
+            progress.end()
+    return results, False
 
 
-def _result(options: Options, plugin: ConformancePlugin) -> RunResult:
+def _check_result(check: Check, verdict: Verdict, seconds: float) -> CheckResult:
+    if verdict.failures:
+        return CheckResult(check.label, check.family, FAIL, "\n".join(verdict.failures), seconds)
+    if verdict.not_run is not None:
+        return CheckResult(check.label, check.family, NOT_RUN, verdict.not_run, seconds)
+    return CheckResult(check.label, check.family, PASS, "", seconds)
+
+
+def _result(options: Options, run: Run, checks: list[CheckResult]) -> RunResult:
     today = date.today()
-    outcomes = summarise(
-        plugin.run.recorder.records, options.deviations, today, _default_reasons(options)
-    )
+    outcomes = summarise(run.recorder.records, options.deviations, today, _default_reasons(options))
     if not options.strict:  # a choice rule checked by default is checked leniently (AUTH-MISSING)
         for outcome in outcomes.values():
             if outcome.rule.strict_only and outcome.outcome == PASS:
@@ -161,18 +187,19 @@ def _result(options: Options, plugin: ConformancePlugin) -> RunResult:
         rules=outcomes,
         failures=[f for o in outcomes.values() if o.outcome == FAIL for f in o.failures],
         accepted=[f for o in outcomes.values() if o.outcome == DEVIATION for f in o.failures],
-        observed=set(plugin.run.recorder.observed),
+        observed=set(run.recorder.observed),
         problems=problems,
-        warnings=_warnings(plugin, outcomes),
-        prefix=plugin.run.prefix,
+        warnings=_warnings(run, outcomes),
+        prefix=run.prefix,
         target=options.target,
         strict=options.strict,
+        checks=checks,
     )
 
 
-def _warnings(plugin: ConformancePlugin, outcomes: dict[str, RuleOutcome]) -> list[str]:
-    warnings = [f"clean-up: {error}" for error in plugin.run.ledger.cleanup_errors]
-    return warnings + [
+def _warnings(run: Run, outcomes: dict[str, RuleOutcome]) -> list[str]:
+    found = [f"clean-up: {error}" for error in run.ledger.cleanup_errors]
+    return found + [
         f"deviation for {o.rule.id} is no longer needed: the rule passes"
         for o in outcomes.values()
         if o.outcome == PASS and o.deviation is not None
@@ -213,17 +240,6 @@ def _signals_stop_the_run() -> Iterator[None]:
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
-
-
-@contextmanager
-def _without_outer_addopts() -> Iterator[None]:
-    """The caller's PYTEST_ADDOPTS is for the caller's tests, not for this run."""
-    saved = os.environ.pop("PYTEST_ADDOPTS", None)
-    try:
-        yield
-    finally:
-        if saved is not None:
-            os.environ["PYTEST_ADDOPTS"] = saved
 
 
 __all__ = ["RuleOutcome", "RunResult", "TargetUnreachable", "UsageError", "run"]

@@ -26,17 +26,18 @@ from conformance.bodies import (
     group_path,
     keys_path,
 )
+from conformance.catalogue import rule
 from conformance.ledger import BudgetExhausted, Client, Ledger, Resource, new_prefix
 from conformance.options import Options
 from conformance.outcomes import FAIL, NOT_RUN, PASS, Recorder
-from conformance.registry import NEEDS, ROLE_OPTIONS, Check, CheckFailed, NotRun
+from conformance.registry import NEEDS, ROLE_OPTIONS, SCHEMA, Check, CheckFailed, NotRun
 from conformance.signing import load_signing_key
 from conformance.target import HttpTransport, Reply, TargetUnreachable, Transport, WsgiTransport
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """How a check ended, for pytest: failure messages, or the reason it didn't run."""
+    """How a check ended: failure messages, or the reason it didn't run."""
 
     failures: list[str] = field(default_factory=list)
     not_run: str | None = None
@@ -76,8 +77,24 @@ class Run:
         }
         return self.clients.get(need) is not None if need in ROLE_OPTIONS else given[need]
 
+    def reason_not_to_run(self, check: Check) -> str | None:
+        """Why this run leaves `check` out (its mode, a missing key or option), or None."""
+        if not check.runs_in(self.options.strict):
+            return f"{rule(check.rule).level} rule: checked only with --strict"
+        missing = [NEEDS[need] for need in check.needs if not self.has(need)]
+        if missing:
+            return f"needs {', '.join(missing)}"
+        if check.family == SCHEMA and not self.options.fuzz:
+            return "fuzzing is off"
+        return None
+
     def execute(self, check: Check) -> Verdict:
         """Runs one check, records its outcome per rule and deletes what it created."""
+        reason = self.reason_not_to_run(check)
+        if reason is not None:
+            for rule_id in check.rules:
+                self.recorder.add(rule_id, check.name, NOT_RUN, reason)
+            return Verdict(not_run=reason)
         session = Session(self, check)
         mark = self.ledger.mark()
         try:

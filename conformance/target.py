@@ -28,7 +28,7 @@ TIMEOUT = 30.0  # seconds per HTTP request
 
 
 # Set by the run's SIGINT/SIGTERM handler. The next request raises KeyboardInterrupt there,
-# at a point where pytest handles it cleanly, rather than wherever the signal lands.
+# between two requests, where the runner stops cleanly, rather than wherever the signal lands.
 STOP = threading.Event()
 
 

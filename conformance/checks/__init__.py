@@ -18,6 +18,7 @@ from conformance.checks import (
     update_group,
     usage,
 )
+from conformance.registry import REGISTERED, Check
 
 __all__ = [
     "access",
@@ -31,9 +32,15 @@ __all__ = [
     "list_groups",
     "payload",
     "register",
+    "registered",
     "response",
     "routes",
     "trees",
     "update_group",
     "usage",
 ]
+
+
+def registered() -> list[Check]:
+    """Every hand-written and oracle check, in registration order."""
+    return list(REGISTERED.values())

@@ -7,10 +7,8 @@ on get, must equal oracle.py's. Nothing is shrunk: that would only repeat writes
 
 from __future__ import annotations
 
-from typing import Any
-
-from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis import strategies as st
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from conformance.bodies import CASCADING, INDEPENDENT, KINDS, limit
 from conformance.checks.response import Builder
@@ -23,8 +21,11 @@ MAX_LEVEL = 5
 UNITS = {"rate_limits": ("SECOND", "MINUTE"), "usage_limits": ("DAY",)}
 Models = list[dict[str, Any]]
 
+if TYPE_CHECKING:
+    from hypothesis.strategies import DataObject
 
-def _models(data: st.DataObject) -> Models:
+
+def _models(data: DataObject, st: ModuleType) -> Models:
     slugs = data.draw(st.lists(st.sampled_from(SLUGS), min_size=1, max_size=3, unique=True))
     models = []
     for slug in slugs:
@@ -61,14 +62,17 @@ def _clamped(models: Models, ancestors: list[Models]) -> Models:
 Plan = list[tuple[int | None, Models]]  # (parent index, models) per group, parents first
 
 
-def _plan(data: st.DataObject, mode: str) -> Plan:
-    """A whole tree, drawn before any request, so a draw never depends on an answer."""
+def _plan(data: DataObject, st: ModuleType, mode: str) -> Plan:
+    """A whole tree, drawn before any request, so a draw never depends on an answer.
+
+    `st` is `hypothesis.strategies`, imported by the one function that runs the trials.
+    """
     plan: Plan = []
     levels: list[int] = []
     for index in range(data.draw(st.integers(1, MAX_GROUPS))):
         eligible = [i for i, level in enumerate(levels) if level < MAX_LEVEL]
         parent = data.draw(st.sampled_from(eligible)) if index else None
-        models = _models(data)
+        models = _models(data, st)
         if mode == CASCADING and parent is not None:
             models = _clamped(models, [plan[i][1] for i in _ancestors(plan, parent)])
         plan.append((parent, models))
@@ -105,6 +109,11 @@ def _build(s: Session, mode: str, plan: Plan) -> None:
 
 
 def _random_trees(s: Session, mode: str) -> None:
+    # Hypothesis takes a fifth of a second to import: only a run of these checks pays for it,
+    # and `frontier-conformance --help` works without the conformance extra.
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import strategies as st
+
     found: list[BaseException] = []
 
     @settings(
@@ -115,8 +124,8 @@ def _random_trees(s: Session, mode: str) -> None:
         suppress_health_check=list(HealthCheck),
     )
     @given(st.data())
-    def trial(data: st.DataObject) -> None:
-        plan = _plan(data, mode)
+    def trial(data: DataObject) -> None:
+        plan = _plan(data, st, mode)
         if found:
             return  # one failure is enough; more trees would only add writes
         try:

@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -15,6 +14,7 @@ from flask import Flask
 
 import conformance
 from conformance.catalogue import CHOICE, rules
+from conformance.outcomes import FAIL, NOT_RUN, PASS, CheckResult
 from conformance.progress import Progress
 from conformance.registry import ORACLE, Check
 from conformance.summary import summary
@@ -164,33 +164,24 @@ def nothing(_: Any) -> None:
 
 
 CHECKS = [
-    (Check("success_is_200", "OK-200", nothing), "passed", ""),
+    (Check("success_is_200", "OK-200", nothing), PASS, ""),
     (
         Check("six_levels_are_refused", "DEPTH-MAX", nothing),
-        "failed",
+        FAIL,
         "[DEPTH-MAX] Received: 201 / Documented: 400\n[CREATE-ATOMIC] Received: …",
     ),
-    (Check("view_key_cannot_create", "ACCESS-SCOPE", nothing), "skipped", ""),
-    (Check("random_trees", "EFFECTIVE-CASCADING", nothing, family=ORACLE), "passed", ""),
+    (Check("view_key_cannot_create", "ACCESS-SCOPE", nothing), NOT_RUN, "needs --view-key"),
+    (Check("random_trees", "EFFECTIVE-CASCADING", nothing, family=ORACLE), PASS, ""),
 ]
 
 
 def drive(progress: Progress, clock: Clock) -> None:
-    """Feeds the plugin the hooks pytest would call for CHECKS, in order."""
-    items = [
-        SimpleNamespace(nodeid=f"n{i}", name=c.name, callspec=SimpleNamespace(params={"check": c}))
-        for i, (c, _, _) in enumerate(CHECKS)
-    ]
-    progress.pytest_collection_finish(SimpleNamespace(items=items))  # type: ignore[arg-type]
-    for item, (_, outcome, message) in zip(items, CHECKS, strict=True):
-        report: Any = SimpleNamespace(
-            nodeid=item.nodeid, failed=outcome == "failed", skipped=outcome == "skipped",
-            longreprtext=message,
-        )  # fmt: skip
-        progress.pytest_runtest_logreport(report)
+    """Tells the progress what the runner would for CHECKS, in order, one second each."""
+    progress.start([check for check, _, _ in CHECKS])
+    for check, outcome, message in CHECKS:
         clock.now += 1
-        progress.pytest_runtest_logfinish(item.nodeid)
-    progress.pytest_sessionfinish()
+        progress.finished(CheckResult(check.label, check.family, outcome, message, 1.0))
+    progress.end()
 
 
 def test_progress_off_a_terminal_prints_plain_lines() -> None:

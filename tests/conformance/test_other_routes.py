@@ -18,10 +18,10 @@ from werkzeug.datastructures import Headers
 
 import conformance
 from conformance.catalogue import load_spec
+from conformance.checks import registered
 from conformance.cli import build_parser, resolve
 from conformance.ledger import Client, Ledger, Resource
 from conformance.outcomes import NOT_RUN, PASS
-from conformance.registry import registered
 from conformance.signing import load_signing_key, sign
 from conformance.target import Reply
 from simulator.core.config import DEMO_SIGNING_KEY

@@ -46,7 +46,7 @@ def test_reports_are_written_and_parse(tmp_path: Path) -> None:
     assert report["run_prefix"] == result.prefix
     junit = ET.parse(tmp_path / "junit.xml").getroot()
     names = [case.get("name") for case in junit.iter("testcase")]
-    assert "test_rule[OK-200 success_is_200]" in names
+    assert "OK-200 success_is_200" in names
     markdown = (tmp_path / "scorecard.md").read_text()
     rows = [line for line in markdown.splitlines() if line.startswith("| ") and "---" not in line]
     assert [row.split("|")[1].strip() for row in rows[1:]] == list(rules())

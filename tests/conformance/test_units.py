@@ -15,8 +15,8 @@ import conformance
 from conformance import oracle
 from conformance.bodies import DOC_CHILD_MODELS, DOC_ROOT_MODELS, group_body
 from conformance.catalogue import load_spec, rules
+from conformance.checks import registered
 from conformance.compare import is_rfc3339_utc
-from conformance.registry import registered
 from conformance.target import Reply, TargetUnreachable, preflight, retry_delay, send_with_backoff
 from simulator.web.app import create_app
 from tests.conformance.conftest import KEYS, app_groups, free_port

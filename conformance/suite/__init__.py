@@ -1,1 +1,0 @@
-"""The pytest modules a run hands to pytest; the plugin parametrizes them with checks."""
