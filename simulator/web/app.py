@@ -55,6 +55,7 @@ from simulator.core.store import IdGenerator, Store
 from simulator.harness.seed import Seed
 from simulator.web.control import install as install_controls
 from simulator.web.inference import install as install_inference
+from simulator.web.index import install as install_index
 
 # The one mapping from domain error to HTTP status (checked against openapi.yaml by a test).
 ERROR_STATUS: dict[type[GatewayError], int] = {
@@ -132,6 +133,7 @@ def create_app(
     for route, endpoint, methods in ROUTES:
         app.add_url_rule(route, view_func=endpoint, methods=methods)
     install_inference(app, state.inference, state.validators["createChatCompletion"])
+    install_index(app)
     install_controls(app, state, seed=seed, control_api=control_api)
     return app
 

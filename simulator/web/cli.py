@@ -9,57 +9,108 @@ from __future__ import annotations
 import argparse
 import gc
 import ipaddress
+import os
+import shlex
 import signal
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any
 
+from simulator.core.access import Scope
 from simulator.core.config import Config, ConfigError, default_config, describe, load_config
 from simulator.harness.seed import SeededKey, SeedError, load_seed
+from simulator.web.access_log import FORMATS, TEXT, AccessLog
 from simulator.web.app import create_app
 from simulator.web.control import harness
+from simulator.web.index import installed_version
+
+ENV_PREFIX = "FRONTIER_SIM_"
+TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
+DEFAULTS: dict[str, Any] = {
+    "host": "127.0.0.1",
+    "port": 8080,
+    "threads": 8,
+    "log_format": TEXT,
+}
+# Each option: its flags, its destination, argparse settings and its help. The environment
+# variable of an option is FRONTIER_SIM_ and the long flag in capitals (--no-control-api:
+# FRONTIER_SIM_NO_CONTROL_API); a flag given on the command line wins over it.
+OPTIONS: list[tuple[str, str, dict[str, Any], str]] = [
+    ("--host", "host", {"metavar": "ADDRESS"},
+     "address to bind (default 127.0.0.1; anything but loopback prints a warning)"),
+    ("--port", "port", {"type": int, "metavar": "PORT"},
+     "port; 0 picks a free one (default 8080)"),
+    ("--config", "config", {"metavar": "FILE"}, "YAML or JSON file of workspaces and keys"),
+    ("--seed", "seed", {"metavar": "FILE"},
+     "YAML or JSON file of groups, API keys and endpoints to create at start"),
+    ("--threads", "threads", {"type": int, "metavar": "N"}, "request threads (default 8)"),
+    ("--strict-fields", "strict_fields", {"action": "store_true", "default": None},
+     "refuse unknown request fields instead of ignoring them (rule EXTRA-FIELDS)"),
+    ("--max-body-bytes", "max_body_bytes", {"type": int, "metavar": "N"},
+     "largest request body accepted (default: 1 MiB)"),
+    ("--no-control-api", "no_control_api", {"action": "store_true", "default": None},
+     "leave out the test-only /_sim/ routes and the X-Sim-Fault header"),
+    ("--quiet", "quiet", {"action": "store_true", "default": None},
+     "no access log: print nothing per request"),
+    ("--log-format", "log_format", {"choices": FORMATS},
+     "the access log's lines: text for people (default), json for tools"),
+]  # fmt: skip
+
+
+class UsageError(ValueError):
+    """An environment variable that doesn't fit its option (exit code 2)."""
+
+
+def env_name(flag: str) -> str:
+    return ENV_PREFIX + flag.removeprefix("--").replace("-", "_").upper()
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="frontier-sim",
-        description="Serve an in-memory Frontier Gateway with its default workspaces and keys.",
+        description="Serve an in-memory Frontier Gateway with its default workspaces and keys. "
+        "Every option also reads the environment variable shown in brackets; the command "
+        "line wins.",
+        epilog="Routes: GET / lists the Gateway routes, GET /_sim/ the control API. "
+        "Exit codes: 0 stopped, 2 a configuration, seed or option that doesn't fit.",
     )
-    parser.add_argument(
-        "--host", default="127.0.0.1", help="address to bind (default: %(default)s)"
-    )
-    parser.add_argument(
-        "--port", type=int, default=8080, help="port; 0 picks a free one (default: %(default)s)"
-    )
-    parser.add_argument("--config", metavar="FILE", help="YAML or JSON file of workspaces and keys")
-    parser.add_argument(
-        "--threads", type=int, default=8, help="request threads (default: %(default)s)"
-    )
-    parser.add_argument(
-        "--strict-fields",
-        action="store_true",
-        help="refuse unknown request fields instead of ignoring them (rule EXTRA-FIELDS)",
-    )
-    parser.add_argument(
-        "--max-body-bytes",
-        type=int,
-        metavar="N",
-        help="largest request body accepted (default: 1 MiB)",
-    )
-    parser.add_argument(
-        "--seed",
-        metavar="FILE",
-        help="YAML or JSON file of groups, API keys and endpoints to create at start",
-    )
-    parser.add_argument(
-        "--no-control-api",
-        dest="control_api",
-        action="store_false",
-        help="leave out the test-only /_sim/ routes and the X-Sim-Fault header",
-    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {installed_version()}")
+    for flag, dest, settings, text in OPTIONS:
+        parser.add_argument(flag, dest=dest, help=f"{text} [{env_name(flag)}]", **settings)
     return parser
+
+
+def resolve(args: argparse.Namespace, environ: Mapping[str, str]) -> argparse.Namespace:
+    """The command line's values, else the environment's, else the defaults."""
+    values = vars(args).copy()
+    for flag, dest, settings, _ in OPTIONS:
+        variable = env_name(flag)
+        if values.get(dest) is None and variable in environ:
+            values[dest] = _from_env(variable, environ[variable], settings)
+        if values.get(dest) is None:
+            values[dest] = False if settings.get("action") == "store_true" else DEFAULTS.get(dest)
+    values["control_api"] = not values.pop("no_control_api")
+    return argparse.Namespace(**values)
+
+
+def _from_env(variable: str, text: str, settings: Mapping[str, Any]) -> Any:
+    if settings.get("action") == "store_true":
+        if text.strip().lower() in TRUE:
+            return True
+        if text.strip().lower() in FALSE:
+            return False
+        raise UsageError(f"{variable} must be one of 1, true, yes, on, 0, false, no, off")
+    if settings.get("type") is int:
+        try:
+            return int(text)
+        except ValueError:
+            raise UsageError(f"{variable} must be a whole number, not {text!r}") from None
+    choices = settings.get("choices")
+    if choices and text not in choices:
+        raise UsageError(f"{variable} must be one of {', '.join(choices)}, not {text!r}")
+    return text
 
 
 def resolve_config(args: argparse.Namespace) -> Config:
@@ -77,24 +128,49 @@ def resolve_config(args: argparse.Namespace) -> Config:
 
 
 def banner(
-    config: Config, url: str, seeded: Sequence[SeededKey] = (), control_api: bool = True
+    config: Config,
+    url: str,
+    seeded: Sequence[SeededKey] = (),
+    control_api: bool = True,
+    access_log: bool = True,
 ) -> str:
-    lines = [f"Frontier Gateway simulator listening on {url}", f"Workspaces ({config.source}):"]
+    lines = [
+        f"Frontier Gateway simulator {installed_version()} listening on {url}",
+        f"Workspaces ({config.source}):",
+    ]
     for workspace, keys in describe(config).items():
         lines.append(f"  {workspace}")
         lines.extend(f"    {key:<28} {role}" for key, role in keys)
     if seeded:
         lines.append("Seeded group API keys (plaintext, shown once):")
         lines.extend(f"  {k.workspace}/{k.group:<20} {k.api_key}" for k in seeded)
+    lines.append(f"Routes: {url}/")
     if control_api:
         lines.append(f"Control API (test only, no key): {url}/_sim/  (off: --no-control-api)")
-    lines.append("Try: curl -H 'Authorization: Api-Key <key>' " + url + "/v1/gateway/groups/<id>")
+    lines.append(f"Try: {example_command(config, url)}")
+    if access_log:
+        lines.append("One line per request follows (off: --quiet).")
     lines.append("Press Ctrl-C to stop.")
     return "\n".join(lines)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def example_command(config: Config, url: str) -> str:
+    """A command that works as pasted: list the groups with a key of an onboarded workspace
+    (a management key if there is one), else ask for the route index."""
+    usable = [key for key in config.keys if key.workspace.onboarded]
+    usable.sort(key=lambda key: key.scope != Scope.MANAGEMENT)  # stable: the file's order
+    if not usable:
+        return f"curl {shlex.quote(url + '/')}"
+    header = shlex.quote(f"Authorization: Api-Key {usable[0].key}")
+    return f"curl -H {header} {shlex.quote(url + '/v1/gateway/groups')}"
+
+
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+    try:
+        args = resolve(build_parser().parse_args(argv), os.environ if environ is None else environ)
+    except UsageError as error:
+        print(f"frontier-sim: {error}", file=sys.stderr)
+        return 2
     try:
         config = resolve_config(args)
     except ConfigError as error:
@@ -112,11 +188,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             "its keys are public defaults.",
             file=sys.stderr,
         )
-    host = f"[{args.host}]" if ":" in args.host else args.host
-    print(banner(config, f"http://{host}:{port}", seeded, args.control_api), flush=True)
-    serve(config, args.host, port, args.threads, state=state, control_api=args.control_api)
+    text = banner(config, _url(args.host, port), seeded, args.control_api, not args.quiet)
+    print(text, flush=True)
+    serve(
+        config,
+        args.host,
+        port,
+        args.threads,
+        state=state,
+        control_api=args.control_api,
+        access_log=None if args.quiet else args.log_format,
+    )
     print("frontier-sim: stopped.", flush=True)
     return 0
+
+
+def _url(host: str, port: int) -> str:
+    """Where a client on this machine reaches the server: loopback for a wildcard address."""
+    shown = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+    return f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
 
 
 def seeded_state(
@@ -142,12 +232,14 @@ def serve(
     *,
     state: dict[str, Any] | None = None,
     control_api: bool = True,
+    access_log: str | None = TEXT,
 ) -> None:
+    """Serves on granian until Ctrl-C; `access_log` is the log's format, None for none."""
     from granian import Granian  # imported here: `--help` and config errors stay instant
 
     settings = server_settings(threads)
     server = Granian("simulator.web.app:create_app", address=host, port=port, **settings)
-    loader = partial(_load_app, config, state, control_api)
+    loader = partial(_load_app, config, state, control_api, access_log)
     server.serve(target_loader=loader, wrap_loader=False)
 
 
@@ -159,21 +251,30 @@ def server_settings(threads: int) -> dict[str, Any]:
         "interface": Interfaces.WSGI,
         "workers": 1,  # one process, one store
         "blocking_threads": max(1, threads),
-        "log_enabled": False,  # no access log: an Authorization header is never written anywhere
+        # granian's own log is off: the simulator writes its access log itself (access_log.py),
+        # with the rule ID of every answer and never an Authorization header.
+        "log_enabled": False,
         # A worker that doesn't stop within this many seconds of Ctrl-C is killed; in-memory
         # state has nothing to flush.
         "workers_kill_timeout": 10,
     }
 
 
-def _load_app(config: Config, state: dict[str, Any] | None = None, control_api: bool = True) -> Any:
+def _load_app(
+    config: Config,
+    state: dict[str, Any] | None = None,
+    control_api: bool = True,
+    access_log: str | None = None,
+) -> Any:
     # Runs in granian's worker process. Ctrl-C in a terminal reaches the whole process
     # group; left to the worker too, it races granian's own shutdown and can hang both
     # processes. The parent alone handles it and stops the worker.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    app = create_app(config, control_api=control_api)
+    app = create_app(config, control_api=control_api)  # reads every file it needs, now
     if state is not None:
         harness(app).start_from(state)  # what the seed made, ids and digests alike
+    if access_log is not None:
+        app.wsgi_app = AccessLog(app.wsgi_app, sys.stdout, access_log)  # type: ignore[method-assign]  # Flask's documented hook
     tune_gc()
     return app
 

@@ -12,16 +12,22 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, request
 
 from simulator.harness.bench import Harness
-from simulator.harness.control_schema import ControlInputError, check
+from simulator.harness.control_schema import ControlInputError, check, load_control_spec
 from simulator.harness.seed import Seed, seed_from_mapping
 from simulator.harness.snapshot import Domain
+from simulator.web.index import control_index
 from simulator.web.interceptor import Interceptor
 
 HARNESS = "frontier_gateway_harness"
 
 
 def install(app: Flask, domain: Domain, *, seed: Seed | None, control_api: bool) -> Harness:
-    """Loads the seed (raising SeedError), then mounts `/_sim/` and the interceptor."""
+    """Loads the seed (raising SeedError), then mounts `/_sim/` and the interceptor.
+
+    control-openapi.yaml is read here, at start: a reset, an import or a fault rule later
+    reads no file, so a package reinstalled under a running server can't break them.
+    """
+    load_control_spec()
     bench = Harness(domain)
     app.extensions[HARNESS] = bench
     if seed is not None:
@@ -68,6 +74,11 @@ def _body() -> Any:
 @blueprint.errorhandler(ControlInputError)
 def _refused(error: ControlInputError) -> Response:
     return _json({"error": str(error)}, 400)
+
+
+@blueprint.get("/")
+def index() -> Response:
+    return _json(control_index())
 
 
 @blueprint.post("/reset")

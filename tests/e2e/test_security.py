@@ -17,7 +17,8 @@ BANNER_END = "Press Ctrl-C to stop."
 
 @pytest.mark.e2e
 def test_server_output_never_holds_a_key_sent_to_it(sim: Sim) -> None:
-    """No access log: keys sent as Api-Key or Bearer, known or not, are never printed."""
+    """The access log names no key: keys sent as Api-Key or Bearer, known or not, are never
+    printed."""
     unknown = f"leaked-{unique('secret')}"
     made = sim.create(group_body(unique("secrets")))
     assert made.status_code == 200

@@ -143,8 +143,8 @@ def flask_routes() -> set[tuple[str, str]]:
     app = create_app()
     found = set()
     for rule in app.url_map.iter_rules():
-        if rule.endpoint == "static" or rule.rule.startswith("/_sim/"):
-            continue
+        if rule.endpoint == "static" or rule.rule == "/" or rule.rule.startswith("/_sim/"):
+            continue  # the indexes and the control API are the simulator's own
         path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
         found.update((method, path) for method in rule.methods - {"HEAD", "OPTIONS"})
     return found

@@ -112,7 +112,6 @@ def test_create_accepts_a_json_content_type_with_parameters(client: FlaskClient)
 @pytest.mark.parametrize(
     "path",
     [
-        "/",
         "/v1",
         "/v1/gateway",
         "/v1/gateway/group",
