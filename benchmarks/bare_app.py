@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Flask, Response, request
 
-from simulator.web.cli import build_parser, server_settings, tune_gc
+from simulator.web.cli import DEFAULTS, server_settings, tune_gc
 
 app = Flask(__name__)
 _groups: dict[str, Any] = {}
@@ -36,7 +36,7 @@ tune_gc()  # runs in granian's worker, which imports this module: as frontier-si
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    default_threads = build_parser().get_default("threads")
+    default_threads = DEFAULTS["threads"]
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bare_app")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--threads", type=int, default=default_threads)

@@ -18,6 +18,7 @@ from typing import Any
 
 from benchmarks import inference
 from benchmarks.load import WRK_MISSING, Load, wrk_available
+from benchmarks.plugin_cost import TARGET_MS, measure
 from benchmarks.prism import PrismUnavailable, prism_argv
 from benchmarks.process import (
     SuiteUnavailable,
@@ -27,7 +28,7 @@ from benchmarks.process import (
 )
 from benchmarks.servers import ROOT, bare_argv
 from benchmarks.throughput import Pair, compare, thread_sweep
-from simulator.web.cli import build_parser
+from simulator.web.cli import DEFAULTS
 
 SECTIONS = ("throughput", "prism", "scaling", "memory", "startup", "conformance", "inference")
 
@@ -212,6 +213,31 @@ def conformance_rows(settings: Settings) -> list[Row]:
     return rows
 
 
+def plugin_rows(settings: Settings) -> list[Row]:
+    """Not in the default run (it pip-installs two environments): what the package adds to a
+    user's pytest start, and whether the install keeps their pytest."""
+    figures = measure(settings.startups * 2 + 1)
+    return [
+        Row(
+            f"pytest start added by the installed package, ms (median of {figures.runs})",
+            f"{figures.added_ms:+.0f}",
+            f"{figures.start_ms[0]:.0f} (pytest alone)",
+            target=f"<= {TARGET_MS:.0f}",
+            verdict=verdict(figures.added_ms <= TARGET_MS),
+        ),
+        Row(
+            "  import of the plugin once pytest is loaded, ms",
+            f"{figures.import_on_pytest_ms:.1f}",
+        ),
+        Row(
+            "  pytest kept by the install; heavy packages brought",
+            f"{figures.pytest_before} -> {figures.pytest_after}",
+            ", ".join(figures.brought) or "none",
+            verdict=verdict(figures.pytest_before == figures.pytest_after and not figures.brought),
+        ),
+    ]
+
+
 def _inprocess(*args: str) -> dict[str, Any]:
     return _inprocess_module("benchmarks.inprocess", *args)
 
@@ -322,6 +348,7 @@ MEASURES: dict[str, Callable[[Settings], list[Row]]] = {
     "conformance": conformance_rows,
     "threads": thread_rows,
     "inference": inference_rows,
+    "plugin": plugin_rows,
 }
 
 
@@ -345,7 +372,8 @@ def build_parser_for_run() -> argparse.ArgumentParser:
     parser.add_argument(
         "--only",
         default=",".join(SECTIONS),
-        help=f"comma-separated measures (default: all but threads; known: {', '.join(MEASURES)})",
+        help="comma-separated measures (default: all but threads and plugin; known: "
+        f"{', '.join(MEASURES)})",
     )
     parser.add_argument("--threads", type=int, default=1, help="wrk threads (default: 1)")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections (default: 8)")
@@ -376,7 +404,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:
         print(f"unknown measure(s): {', '.join(unknown)}; choose from {', '.join(MEASURES)}")
         return 2
-    threads = build_parser().get_default("threads")
+    threads = DEFAULTS["threads"]
     print(
         f"frontier-sim benchmarks: {os.cpu_count()} CPUs, {settings.load.describe()}, "
         f"{settings.rounds} round(s), granian blocking threads {threads}; medians",

@@ -170,7 +170,8 @@ def simulator_argv(port: int, *extra: str) -> list[str]:
     script = console_script("frontier-sim")
     if script is None:
         raise RuntimeError("frontier-sim isn't installed: pip install -e . first")
-    return [script, "--port", str(port), *extra]
+    # --quiet: like the references, which log nothing per request.
+    return [script, "--port", str(port), "--quiet", *extra]
 
 
 def bare_argv(port: int) -> list[str]:
