@@ -98,8 +98,7 @@ def validate(options: Options) -> None:
     missing = [name for name in EXTRA_MODULES if importlib.util.find_spec(name) is None]
     if missing:
         raise UsageError(
-            f"a run needs {' and '.join(missing)}, which come with the conformance extra: "
-            f"pip install '{EXTRA}'"
+            f"a run needs {' and '.join(missing)} (the conformance extra): pip install '{EXTRA}'"
         )
     if (options.app is None) == (options.base_url is None):
         raise UsageError("give exactly one of a base URL or an app")
