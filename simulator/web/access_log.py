@@ -12,7 +12,6 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import quote
 
@@ -37,14 +36,15 @@ class AccessLog:
         log_format: str = TEXT,
         *,
         clock: Callable[[], float] = time.perf_counter,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        wall: Callable[[], float] = time.time,
     ) -> None:
         if log_format not in FORMATS:
             raise ValueError(f"log format must be one of {', '.join(FORMATS)}, not {log_format!r}")
         self.app, self.stream, self.log_format = app, stream, log_format
-        self.clock, self.now = clock, now
+        self.clock, self.wall = clock, wall
         self.lock = threading.Lock()
         self.broken = False  # the console went away (a closed pipe): serving goes on
+        self._stamps = (-1, "", "")  # (second, local HH:MM:SS, UTC date and time) of the last
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         started = self.clock()
@@ -80,13 +80,13 @@ class AccessLog:
                 self.broken = True
 
     def line(self, method: str, path: str, status: int, rule: str | None, seconds: float) -> str:
-        when = self.now()
+        local, utc = self._stamp(self.wall())
         shown = quote(path.encode("latin-1", "replace"), safe=_PATH_SAFE)  # WSGI's path text
         duration_ms = round(seconds * 1000, 2)
         if self.log_format == JSON:
             return json.dumps(
                 {
-                    "time": when.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                    "time": utc,
                     "method": method,
                     "path": shown,
                     "status": status,
@@ -94,5 +94,15 @@ class AccessLog:
                     "duration_ms": duration_ms,
                 }
             )
-        clock = when.astimezone().strftime("%H:%M:%S")
-        return f"{clock} {method} {shown} {status} {rule or '-'} {duration_ms:.1f} ms"
+        return f"{local} {method} {shown} {status} {rule or '-'} {duration_ms:.1f} ms"
+
+    def _stamp(self, wall: float) -> tuple[str, str]:
+        """The local time of day and the UTC timestamp; formatting a time zone takes longer
+        than the rest of a line, so each second is formatted once."""
+        second = int(wall)
+        cached, local, utc = self._stamps
+        if second != cached:
+            local = time.strftime("%H:%M:%S", time.localtime(second))
+            utc = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+            self._stamps = (second, local, utc)  # one assignment: threads see either tuple
+        return local, f"{utc}.{int((wall - second) * 1000):03d}Z"

@@ -189,9 +189,9 @@ class Clock:
 
 def logged(app: Flask, log_format: str = "text") -> tuple[Any, io.StringIO]:
     stream = io.StringIO()
-    new_year = datetime(2026, 1, 2, tzinfo=UTC)
+    new_year = datetime(2026, 1, 2, 0, 0, 0, 250_000, tzinfo=UTC).timestamp()
     app.wsgi_app = AccessLog(  # type: ignore[method-assign]  # Flask's documented hook
-        app.wsgi_app, stream, log_format, clock=Clock(), now=lambda: new_year
+        app.wsgi_app, stream, log_format, clock=Clock(), wall=lambda: new_year
     )
     return app.test_client(), stream
 
@@ -234,7 +234,7 @@ def test_access_log_json_lines() -> None:
     client.get("/v1/gateway/gro%0Aups")
     first, second = (json.loads(line) for line in stream.getvalue().splitlines())
     assert first == {
-        "time": "2026-01-02T00:00:00.000Z",
+        "time": "2026-01-02T00:00:00.250Z",
         "method": "POST",
         "path": GROUPS,
         "status": 403,
