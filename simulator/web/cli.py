@@ -1,7 +1,8 @@
 """`frontier-sim`: serve the simulator on granian, a multi-threaded production WSGI server.
 
 One worker process holds the one in-memory store; its request threads share it under
-the store's lock.
+the store's lock. Every option also reads a `FRONTIER_SIM_*` variable; the worker writes the
+access log (access_log.py) unless `--quiet`.
 """
 
 from __future__ import annotations
