@@ -54,8 +54,8 @@ from simulator.core.spec import BodyValidator, QueryValidator, load_spec, operat
 from simulator.core.store import IdGenerator, Store
 from simulator.harness.seed import Seed
 from simulator.web.control import install as install_controls
-from simulator.web.inference import install as install_inference
 from simulator.web.index import install as install_index
+from simulator.web.inference import install as install_inference
 
 # The one mapping from domain error to HTTP status (checked against openapi.yaml by a test).
 ERROR_STATUS: dict[type[GatewayError], int] = {

@@ -29,7 +29,7 @@ NAME = re.compile(r"^[A-Za-z0-9._-]+")
 # What the fixture's first use may import; before that, none of these.
 HEAVY = (
     "flask", "werkzeug", "jsonschema", "jsonschema_rs", "yaml", "requests", "granian",
-    "cryptography", "schemathesis", "hypothesis",
+    "cryptography", "schemathesis", "hypothesis", "openai",
 )  # fmt: skip
 
 
@@ -101,10 +101,12 @@ def test_no_requirement_caps_pytest() -> None:
 
 def test_the_simulator_declares_every_package_it_imports() -> None:
     """Each distribution simulator/ imports is a base dependency (jsonschema-rs included);
-    pytest, which only the plugin imports, is the user's own."""
+    pytest, which only the plugin imports, is the user's own, and the `openai` SDK, which
+    only `SimulatorClient.openai_client()` imports, is the `openai` extra."""
     used = distributions(third_party_imports("simulator")) - {"pytest"}
     assert "jsonschema-rs" in used
-    assert used <= BASE, used - BASE
+    assert used - BASE == {"openai"}
+    assert requirement_names(PROJECT["optional-dependencies"]["openai"]) == {"openai"}
 
 
 def test_the_suite_declares_every_package_it_imports() -> None:
@@ -129,6 +131,7 @@ def test_the_plugin_imports_nothing_heavy_until_a_fixture_is_used() -> None:
     before, after = done.stdout.splitlines()
     assert before == "[]"
     assert "flask" in after
+    assert "openai" not in after  # only a test that asks for an openai client loads it
 
 
 def test_a_run_without_the_extra_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
