@@ -62,15 +62,19 @@ def expect_endpoint(
 
 
 def same_targets(received: Any, sent: Targets) -> bool:
-    """Every field sent is there with its value; an implementation may add defaults."""
+    """Every field sent is there with its value, at every level (vertex_config's too); an
+    implementation may add defaults and fields of its own."""
     return (
         isinstance(received, list)
         and len(received) == len(sent)
-        and all(
-            isinstance(got, dict) and all(got.get(k) == v for k, v in want.items())
-            for got, want in zip(received, sent, strict=True)
-        )
+        and all(_holds(got, want) for got, want in zip(received, sent, strict=True))
     )
+
+
+def _holds(got: Any, want: Any) -> bool:
+    if isinstance(want, dict):
+        return isinstance(got, dict) and all(_holds(got.get(k), v) for k, v in want.items())
+    return bool(got == want)
 
 
 def read_endpoint(s: Session, endpoint: dict[str, Any], what: str) -> Reply:

@@ -131,8 +131,8 @@ class EndpointBook:
         with self.lock:
             self._claim_slug(workspace, slug)
             now = self._clock()
-            endpoint = Endpoint(self._new_id(), workspace.name, slug, checked, now, now)
-            endpoint.region = region or default_region()
+            endpoint = Endpoint(self._new_id(), workspace.name, slug, checked, now, now,
+                                region=region or default_region())  # fmt: skip
             return self._insert(endpoint)
 
     def restore(
@@ -186,6 +186,8 @@ class EndpointBook:
         with self.lock:
             endpoint = self.get(workspace.name, endpoint_id)
             slug = changes.get("slug") or endpoint.slug
+            if slug == endpoint.slug and checked is None:
+                return endpoint  # nothing sent changes anything
             if slug != endpoint.slug:
                 if not rename:
                     raise EndpointSlugImmutable()
@@ -193,8 +195,6 @@ class EndpointBook:
                 del self._by_slug[endpoint.slug]
                 self._by_slug[slug] = endpoint
                 endpoint.slug = slug
-            elif checked is None:
-                return endpoint
             if checked is not None:
                 endpoint.targets = checked
             endpoint.updated_at = self._clock()

@@ -29,6 +29,7 @@ from tests.conformance.conftest import CLI_KEYS, KEYS
 from tests.variants.broken import BROKEN
 from tests.variants.valid import VALID
 
+STAMP = "2026-01-02T03:04:05Z"
 ENDPOINT_RULES = ("EP-RENAME", "EP-REGION", "EP-PATCH", "EP-RESPONSE", "EP-LIST")
 
 
@@ -37,8 +38,6 @@ def record(app: Flask, directory: Path, select: tuple[str, ...] = ()) -> conform
     result = conformance.run(app=app, record=recording, select=select, max_examples=5, **KEYS)
     recording.save(result)
     return result
-
-
 
 
 def test_two_recordings_of_the_simulator_do_not_differ(tmp_path: Path) -> None:
@@ -109,9 +108,7 @@ def test_recording_keeps_no_key_secret_or_run_prefix(tmp_path: Path) -> None:
     assert "Bearer <api>" in text
     assert "<api>" in text
     minted = [
-        json.loads(line)["response"]["body"]
-        for line in text.splitlines()
-        if '"api_key"' in line
+        json.loads(line)["response"]["body"] for line in text.splitlines() if '"api_key"' in line
     ]
     assert minted
     assert all(body["api_key"].endswith(".<secret>") for body in minted)
@@ -125,7 +122,7 @@ def test_placeholders_are_numbered_within_each_check() -> None:
     """Ids are named in the order a check meets them, so a difference in one check doesn't
     shift the names of the next; ids quoted in messages and timestamps are replaced too."""
     exchanges = [
-        exchange("one", "/v1/gateway/groups", {"id": "g-aaaaaaaaaa", "created_at": "2026-01-02T03:04:05Z"}),
+        exchange("one", "/v1/gateway/groups", {"id": "g-aaaaaaaaaa", "created_at": STAMP}),
         exchange("one", "/v1/gateway/groups/g-bbbbbbbbbb", {"error": "No group 'g-bbbbbbbbbb'."}),
         exchange("two", "/v1/gateway/groups/g-cccccccccc", {"id": "g-cccccccccc"}),
         exchange("two", "/v1/gateway/groups?cursor=abc%3D&external_entity_id=x",
