@@ -138,3 +138,15 @@ def test_placeholders_are_numbered_within_each_check() -> None:
     )
     assert written[3]["request"]["body"] == {"parent_group_id": "<id:1>"}
     assert written[3]["response"]["body"] == {"pagination": {"cursor": "<cursor:2>"}}
+
+
+@pytest.mark.e2e
+def test_a_recording_over_http_matches_one_in_process(sim_url: str, tmp_path: Path) -> None:
+    """The transport doesn't show in a recording: `frontier-sim` over a socket and the app
+    in-process record the same exchanges, schemathesis's over HTTP included."""
+    select = (*ENDPOINT_RULES, "KEY-MINT", "SCHEMA-RESPONSE")
+    record(create_app(), tmp_path / "inprocess", select)
+    recording = Recording(tmp_path / "http")
+    options = {"record": recording, "select": select, "max_examples": 5, **KEYS}
+    recording.save(conformance.run(base_url=sim_url, **options))
+    assert differences(load(tmp_path / "inprocess"), load(tmp_path / "http")) == {}
