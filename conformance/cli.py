@@ -84,7 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check, rule by rule, that a Frontier Gateway implementation behaves as "
         "documented. Every option also reads the environment variable shown.",
         epilog="Exit codes: 0 conforms, 1 does not, 2 usage or connection error, "
-        "130 interrupted (after clean-up).",
+        "130 interrupted (after clean-up). `frontier-conformance diff A B` compares two runs "
+        "recorded with --record.",
     )
     for name, (text, settings) in OPTIONS.items():
         flag = "--" + name.replace("_", "-")
