@@ -123,6 +123,17 @@ def usage_path(group_id: str) -> str:
 # its environment (EP-ENVIRONMENT is a choice); the external ones carry made-up names.
 ENDPOINTS = "/v1/gateway/endpoints"
 BASETEN_TARGET: dict[str, Any] = {"provider": "BASETEN", "model_id": "3kZ9xqd"}
+# A value for every target field a provider may need or take (openapi.yaml `x-providers`):
+# the documented model id and environment, made-up names, and an https URL without a port.
+TARGET_SAMPLES: dict[str, Any] = {
+    "model_id": "3kZ9xqd",
+    "environment_name": "production",
+    "secret_id": "fgc-secret",
+    "target_model": "fgc-model",
+    "base_url": "https://llm.example.com/v1",
+    "vertex_config": {"project_id": "fgc-project", "location": "us-central1"},
+}
+REGIONS = ("UNRESTRICTED", "EU")  # EP-REGION; the first is the default
 OPENAI_TARGET: dict[str, Any] = {
     "provider": "OPENAI",
     "secret_id": "fgc-secret",

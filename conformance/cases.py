@@ -231,6 +231,8 @@ class CaseRunner:
                 break
             time.sleep(retry_delay(_reply(response)))
             response = case.call(**kwargs)
+        if self.s.run.recording is not None:
+            self.s.run.recording.add_response(response)
         return response
 
     def track(self, case: Any, response: Any) -> None:

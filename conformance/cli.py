@@ -1,7 +1,8 @@
 """`frontier-conformance`: certify a Frontier Gateway implementation from the command line.
 
 Every option can also come from an environment variable. Exit codes: 0 conforms, 1 does
-not, 2 usage or connection error, 130 interrupted (after clean-up).
+not, 2 usage or connection error, 130 interrupted (after clean-up). `frontier-conformance
+diff A B` compares two runs recorded with `--record` (conformance/recording.py).
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ import os
 import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import Any
 
 from conformance import listing
 from conformance.deviations import DeviationsError, load_deviations
 from conformance.options import DEFAULT_MAX_EXAMPLES, DEFAULT_MAX_WRITES
+from conformance.recording import Recording, diff_main
 from conformance.runner import DISTRIBUTION, UsageError, run
 from conformance.summary import summary
 from conformance.target import TargetUnreachable
@@ -40,6 +43,7 @@ ENV = {
     "max_examples": "FRONTIER_MAX_EXAMPLES",
     "max_writes": "FRONTIER_MAX_WRITES",
     "app": "FRONTIER_APP",
+    "record": "FRONTIER_RECORD",
 }
 TRUE = ("1", "true", "yes", "on")
 
@@ -75,6 +79,8 @@ OPTIONS: dict[str, tuple[str, dict[str, Any]]] = {
                    {"type": int, "metavar": "N"}),
     "app": ("test the WSGI app this factory returns, in-process, instead of a URL",
             {"metavar": "MODULE:FACTORY"}),
+    "record": ("keep every request and normalised answer in this directory, for "
+               "`frontier-conformance diff A B`", {"metavar": "DIR"}),
 }  # fmt: skip
 
 
@@ -84,7 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check, rule by rule, that a Frontier Gateway implementation behaves as "
         "documented. Every option also reads the environment variable shown.",
         epilog="Exit codes: 0 conforms, 1 does not, 2 usage or connection error, "
-        "130 interrupted (after clean-up).",
+        "130 interrupted (after clean-up). `frontier-conformance diff A B` compares two runs "
+        "recorded with --record.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     for name, (text, settings) in OPTIONS.items():
@@ -142,6 +149,9 @@ def load_app(spec: str) -> Any:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["diff"]:
+        return diff_main(argv[1:])
     args = build_parser().parse_args(argv)
     values = resolve(args, dict(os.environ))
     if listing.asked(args):
@@ -161,6 +171,7 @@ def _run(values: dict[str, Any]) -> int:
     try:
         deviations = load_deviations(values["deviations"]) if values["deviations"] else ()
         app = load_app(values["app"]) if values["app"] else None
+        recording = Recording(Path(values["record"])) if values["record"] else None
         result = run(
             api_key=values["api_key"], app=app, base_url=values["base_url"] or None,
             view_key=values["view_key"], other_workspace_key=values["other_workspace_key"],
@@ -171,6 +182,7 @@ def _run(values: dict[str, Any]) -> int:
             inference=values["inference"],
             select=values["select"], report_dir=values["report_dir"], deviations=deviations,
             max_examples=values["max_examples"], max_writes=values["max_writes"], quiet=False,
+            record=recording,
         )  # fmt: skip
     except (
         DeviationsError,
@@ -181,6 +193,8 @@ def _run(values: dict[str, Any]) -> int:
         AttributeError,
     ) as error:
         return _usage(str(error))
+    if recording is not None:
+        result.reports["recording"] = recording.save(result)
     print()
     print(summary(result))  # the reports' paths, then the verdict last
     return result.exit_code

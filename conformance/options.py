@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from conformance.deviations import Deviation
+
+if TYPE_CHECKING:
+    from conformance.recording import Recording
 
 DEFAULT_MAX_EXAMPLES = 20
 DEFAULT_MAX_WRITES = 2000
@@ -33,6 +36,7 @@ class Options:
     max_writes: int = DEFAULT_MAX_WRITES
     fuzz: bool = True
     quiet: bool = True
+    record: Recording | None = None  # keeps every exchange of the run (--record)
 
     @property
     def target(self) -> str:

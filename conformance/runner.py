@@ -27,6 +27,7 @@ from conformance.deviations import Deviation, load_deviations
 from conformance.options import DEFAULT_MAX_EXAMPLES, DEFAULT_MAX_WRITES, Options
 from conformance.outcomes import DEVIATION, FAIL, NOT_RUN, PASS, CheckResult, RuleOutcome, summarise
 from conformance.progress import Progress
+from conformance.recording import Recording
 from conformance.registry import Check
 from conformance.report import UNCOVERED, RunResult
 from conformance.session import Run, Verdict
@@ -68,6 +69,7 @@ def run(
     max_writes: int = DEFAULT_MAX_WRITES,
     fuzz: bool = True,
     quiet: bool = True,
+    record: Recording | None = None,
 ) -> RunResult:
     """Runs the suite against `app` (a WSGI app) or `base_url`; `deviations` may be a file.
 
@@ -86,7 +88,7 @@ def run(
         strict=strict,
         select=tuple(select), deviations=deviations, fuzz=fuzz, quiet=quiet,
         report_dir=Path(report_dir).resolve() if report_dir else None,
-        max_examples=max_examples, max_writes=max_writes,
+        max_examples=max_examples, max_writes=max_writes, record=record,
     )  # fmt: skip
     validate(options)
     if app is None:

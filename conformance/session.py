@@ -46,14 +46,17 @@ class Verdict:
 class Run:
     def __init__(self, options: Options, transport: Transport | None = None) -> None:
         self.options = options
+        self.ledger = Ledger(new_prefix(), options.max_writes)
         self.transport = transport or _transport(options)
+        self.recording = options.record
+        if self.recording is not None:
+            self.transport = self.recording.attach(self.transport, options, self.ledger.prefix)
         self.clients = {
             role: Client(self.transport, key, role)
             for role in ("api", *ROLE_OPTIONS)
             if (key := options.key(role))
         }
         self.signer = load_signing_key(options.signing_key) if options.signing_key else None
-        self.ledger = Ledger(new_prefix(), options.max_writes)
         self.recorder = Recorder()
         self.cache: dict[str, Any] = {}  # per-run objects built once, e.g. the fuzzer's schema
         self._counter = itertools.count(1)
@@ -97,6 +100,8 @@ class Run:
             return Verdict(not_run=reason)
         session = Session(self, check)
         mark = self.ledger.mark()
+        if self.recording is not None:
+            self.recording.begin(check.name, check.rules)
         try:
             check.function(session)
         except CheckFailed as failed:

@@ -138,6 +138,23 @@ RELAXATIONS: tuple[tuple[str, tuple[str, ...], str], ...] = (
                          "name=external_entity_id", "schema"), bound)
         for bound in ("minLength", "maxLength")
     ),
+    # KEY-NAME-LENGTH: neither the docs nor the machine spec limit a key's name.
+    *(
+        ("KEY-NAME-LENGTH", ("components", "schemas", schema, "properties", "name"), "maxLength")
+        for schema in ("CreateApiKeyRequest", "RegisterApiKeyRequest")
+    ),
+    # EP-TARGET-NONEMPTY, EP-ENVIRONMENT: the machine spec's target strings may be empty.
+    *(
+        ("EP-TARGET-NONEMPTY", ("components", "schemas", "Target", "properties", name), "allOf")
+        for name in ("model_id", "secret_id", "target_model")
+    ),
+    *(
+        ("EP-TARGET-NONEMPTY", ("components", "schemas", "Target", "properties", "vertex_config",
+                                "properties", name), "allOf")
+        for name in ("project_id", "location")
+    ),
+    ("EP-ENVIRONMENT", ("components", "schemas", "Target", "properties", "environment_name"),
+     "minLength"),
 )  # fmt: skip
 
 

@@ -1,4 +1,4 @@
-"""Endpoints: create, read, list, rename, retarget and delete; slugs, targets, ownership.
+"""Endpoints: create, read, list, rename, retarget and delete; slugs, regions, ownership.
 
 Every slug is `<--org-prefix>/<run prefix>…`, so the run only ever touches endpoints it made;
 a list may show others' endpoints, which are ignored. Without --org-prefix nothing runs.
@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from conformance.bodies import (
-    ANTHROPIC_TARGET,
     BASETEN_TARGET,
     ENDPOINTS,
     OPENAI_TARGET,
+    REGIONS,
     endpoint_body,
     endpoint_path,
 )
@@ -27,7 +27,7 @@ STAMPS = ("created", "updated")
 Targets = list[dict[str, Any]]
 
 
-def _created(s: Session, body: dict[str, Any], what: str) -> dict[str, Any]:
+def created(s: Session, body: dict[str, Any], what: str) -> dict[str, Any]:
     """Creates an endpoint a check needs; only its id is required here (EP-RESPONSE checks
     the rest), so one broken field doesn't fail every endpoint check."""
     reply = s.create_endpoint(body)
@@ -38,7 +38,7 @@ def _created(s: Session, body: dict[str, Any], what: str) -> dict[str, Any]:
     return {**answer, "slug": body["slug"], "targets": body["targets"]}
 
 
-def _expect_endpoint(
+def expect_endpoint(
     reply: Reply, slug: str, targets: Targets, what: str, *, stamped: bool = True
 ) -> dict[str, Any]:
     """{id, slug, targets, created_at, updated_at}; each sent target field comes back.
@@ -51,7 +51,7 @@ def _expect_endpoint(
         and isinstance(answer.get("id"), str)
         and answer["id"]
         and answer.get("slug") == slug
-        and _same_targets(answer.get("targets"), targets)
+        and same_targets(answer.get("targets"), targets)
         and (not stamped or all(is_rfc3339_utc(answer.get(f"{t}_at")) for t in STAMPS))
     ):
         raise CheckFailed(
@@ -61,48 +61,52 @@ def _expect_endpoint(
     return answer
 
 
-def _same_targets(received: Any, sent: Targets) -> bool:
-    """Every field sent is there with its value; an implementation may add defaults."""
+def same_targets(received: Any, sent: Targets) -> bool:
+    """Every field sent is there with its value, at every level (vertex_config's too); an
+    implementation may add defaults and fields of its own."""
     return (
         isinstance(received, list)
         and len(received) == len(sent)
-        and all(
-            isinstance(got, dict) and all(got.get(k) == v for k, v in want.items())
-            for got, want in zip(received, sent, strict=True)
-        )
+        and all(_holds(got, want) for got, want in zip(received, sent, strict=True))
     )
 
 
-def _read(s: Session, endpoint: dict[str, Any], what: str) -> Reply:
+def _holds(got: Any, want: Any) -> bool:
+    if isinstance(want, dict):
+        return isinstance(got, dict) and all(_holds(got.get(k), v) for k, v in want.items())
+    return bool(got == want)
+
+
+def read_endpoint(s: Session, endpoint: dict[str, Any], what: str) -> Reply:
     reply = s.send("GET", endpoint_path(endpoint["id"]))
     s.expect_accepted(reply, f"for a get of {what}")
     return reply
 
 
-def _expect_reads(s: Session, endpoint: dict[str, Any], slug: str, targets: Targets) -> None:
+def expect_reads(s: Session, endpoint: dict[str, Any], slug: str, targets: Targets) -> None:
     """A get shows this slug and these targets."""
-    reply = _read(s, endpoint, "an endpoint this run created")
+    reply = read_endpoint(s, endpoint, "an endpoint this run created")
     answer = reply.json if isinstance(reply.json, dict) else {}
-    if answer.get("slug") != slug or not _same_targets(answer.get("targets"), targets):
+    if answer.get("slug") != slug or not same_targets(answer.get("targets"), targets):
         raise CheckFailed(
             f"Received: {reply.describe()} / Documented: slug {slug!r}, targets {targets}"
         )
 
 
-def _refuse(s: Session, body: dict[str, Any], what: str) -> None:
+def refuse(s: Session, body: dict[str, Any], what: str) -> None:
     s.expect_status(s.create_endpoint(body), 400, f"for {what}")
 
 
-def _refuse_update(s: Session, endpoint: dict[str, Any], changes: Any, what: str) -> None:
+def refuse_update(s: Session, endpoint: dict[str, Any], changes: Any, what: str) -> None:
     """400, and the endpoint reads as before."""
     reply = s.send("PATCH", endpoint_path(endpoint["id"]), changes)
     s.expect_status(reply, 400, f"for an update with {what}")
-    _expect_reads(s, endpoint, endpoint["slug"], endpoint["targets"])
+    expect_reads(s, endpoint, endpoint["slug"], endpoint["targets"])
 
 
 @check("EP-RESPONSE", needs=NEEDS)
 def endpoint_reads_as_created(s: Session) -> None:
-    """EP-RESPONSE: create and get answer {id, slug, targets, created_at, updated_at}.
+    """EP-RESPONSE: create and get answer {id, slug, targets, region, created_at, updated_at}.
 
     Source: https://docs.baseten.co/reference/gateway/endpoints/create-an-endpoint
     """
@@ -110,13 +114,14 @@ def endpoint_reads_as_created(s: Session) -> None:
     what = "an endpoint with the documented BASETEN target"
     reply = s.create_endpoint(body)
     s.expect_accepted(reply, f"for {what}")
-    endpoint = _expect_endpoint(reply, body["slug"], body["targets"], what)
-    read = _expect_endpoint(_read(s, endpoint, "it"), body["slug"], body["targets"], "a get")
+    endpoint = expect_endpoint(reply, body["slug"], body["targets"], what)
+    got = read_endpoint(s, endpoint, "it")
+    read = expect_endpoint(got, body["slug"], body["targets"], "a get")
     if (read["id"], read["created_at"]) != (endpoint["id"], endpoint["created_at"]):
         raise CheckFailed(f"Received: {read} on get / Documented: the endpoint {endpoint}")
 
 
-def _own(s: Session, pages: list[list[Item]]) -> list[list[Item]]:
+def own(s: Session, pages: list[list[Item]]) -> list[list[Item]]:
     mine = f"{s.run.options.org_prefix}/{s.run.prefix}"
     return [[item for item in page if str(item.get("slug")).startswith(mine)] for page in pages]
 
@@ -128,13 +133,13 @@ def list_shows_each_endpoint_once(s: Session) -> None:
 
     Source: https://docs.baseten.co/reference/gateway/endpoints/list-endpoints
     """
-    made = {e["id"]: e for e in (_created(s, endpoint_body(s.endpoint_slug()), "an endpoint")
+    made = {e["id"]: e for e in (created(s, endpoint_body(s.endpoint_slug()), "an endpoint")
                                  for _ in range(3))}  # fmt: skip
     gone = next(iter(made))
     s.expect_accepted(s.delete_endpoint(gone), "for deleting an endpoint this run created")
     del made[gone]
     limit = small_limit(s, ENDPOINTS, "EP-LIST")
-    pages = _own(s, drain(s, ENDPOINTS, "EP-LIST", limit=limit))
+    pages = own(s, drain(s, ENDPOINTS, "EP-LIST", limit=limit))
     seen = occurrences(pages, lambda item: (item.get("id"), item.get("slug")))
     expected = {(i, e["slug"]): 1 for i, e in made.items()}
     if seen != expected:
@@ -145,25 +150,93 @@ def list_shows_each_endpoint_once(s: Session) -> None:
 
 
 @check("EP-PATCH", needs=NEEDS)
-def update_renames_and_retargets(s: Session) -> None:
-    """EP-PATCH: a new slug renames (targets kept); new targets replace (slug kept); {} gives 400.
+def update_replaces_targets_and_empty_update_changes_nothing(s: Session) -> None:
+    """EP-PATCH: new targets replace the list (slug and region kept); `{}` answers 200 and
+    changes nothing ("nothing required, `{}` valid" in the machine spec).
 
     Source: https://docs.baseten.co/reference/gateway/endpoints/replace-endpoint-targets
     """
-    endpoint = _created(s, endpoint_body(s.endpoint_slug()), "an endpoint")
-    slug, targets = s.endpoint_slug("renamed"), [dict(OPENAI_TARGET)]
-    steps: list[tuple[str, dict[str, Any], str, Targets]] = [
-        ("a new slug", {"slug": slug}, slug, endpoint["targets"]),
-        ("new targets", {"targets": targets}, slug, targets),
-    ]
-    for what, changes, want_slug, want_targets in steps:
-        reply = s.send("PATCH", endpoint_path(endpoint["id"]), changes)
-        s.expect_accepted(reply, f"for an update with {what}")
-        endpoint = _expect_endpoint(
-            reply, want_slug, want_targets, f"an update with {what}", stamped=False
+    body = {**endpoint_body(s.endpoint_slug()), "region": "EU"}
+    endpoint = created(s, body, "an endpoint in region EU")
+    targets = [dict(OPENAI_TARGET)]
+    reply = s.send("PATCH", endpoint_path(endpoint["id"]), {"targets": targets})
+    s.expect_accepted(reply, "for an update with new targets")
+    expect_endpoint(reply, body["slug"], targets, "an update with new targets", stamped=False)
+    expect_reads(s, endpoint, body["slug"], targets)
+    region = reply.json.get("region") if isinstance(reply.json, dict) else None
+    if region != "EU":
+        raise CheckFailed(f"Received: region {region!r} after new targets / Documented: EU kept")
+    reply = s.send("PATCH", endpoint_path(endpoint["id"]), {})
+    s.expect_accepted(reply, "for an update with {}")
+    expect_endpoint(reply, body["slug"], targets, "an update with {}", stamped=False)
+    expect_reads(s, endpoint, body["slug"], targets)
+
+
+@check("EP-RENAME", needs=NEEDS)
+def rename_renames_or_is_refused_consistently(s: Session) -> None:
+    """EP-RENAME: a new slug either renames the endpoint (the docs pages: the get shows it, the
+    targets stay, the new slug is taken) or gives 400 (the machine spec: slugs are immutable,
+    and the endpoint reads as before). Both readings conform.
+
+    Source: https://docs.baseten.co/reference/gateway/endpoints/replace-endpoint-targets
+    """
+    endpoint = created(s, endpoint_body(s.endpoint_slug()), "an endpoint")
+    new_slug = s.endpoint_slug("renamed")
+    reply = s.send("PATCH", endpoint_path(endpoint["id"]), {"slug": new_slug})
+    if reply.status == 400:
+        expect_reads(s, endpoint, endpoint["slug"], endpoint["targets"])
+        return
+    s.expect_accepted(reply, "for a new slug: renamed (or 400, refused as immutable)")
+    expect_endpoint(reply, new_slug, endpoint["targets"], "a rename", stamped=False)
+    expect_reads(s, endpoint, new_slug, endpoint["targets"])
+    refuse(s, endpoint_body(new_slug), "the slug the endpoint was renamed to")
+
+
+@check("EP-REGION", needs=NEEDS)
+def region_is_kept_and_answered_on_every_route(s: Session) -> None:
+    """EP-REGION: region EU is kept, no region is UNRESTRICTED, and create, get, list and
+    update all answer with it; a region outside the enum gives 400.
+
+    Source: https://api.baseten.co/v1/spec (CreateGatewayEndpointRequestV1, GatewayEndpointV1)
+    """
+    made: dict[str, str] = {}
+    for region, body in (
+        ("EU", {**endpoint_body(s.endpoint_slug("eu")), "region": "EU"}),
+        (REGIONS[0], endpoint_body(s.endpoint_slug("default"))),
+    ):
+        reply = s.create_endpoint(body)
+        s.expect_accepted(reply, f"for an endpoint with {body.get('region', 'no region')}")
+        made[_id(reply)] = region
+        _expect_region(reply, region, "create")
+        _expect_region(read_endpoint(s, {"id": _id(reply)}, "it"), region, "get")
+    update = {"targets": [dict(BASETEN_TARGET)]}
+    for endpoint_id, region in made.items():
+        reply = s.send("PATCH", endpoint_path(endpoint_id), update)
+        s.expect_accepted(reply, "for an update with new targets")
+        _expect_region(reply, region, "update")
+    pages = own(s, drain(s, ENDPOINTS, "EP-LIST", limit=small_limit(s, ENDPOINTS, "EP-LIST")))
+    listed = {item.get("id"): item.get("region") for page in pages for item in page}
+    if {i: listed.get(i) for i in made} != made:
+        raise CheckFailed(f"Received: regions {listed} in the list / Documented: {made}")
+    for region in ("MARS", "eu", ""):
+        refuse(s, {**endpoint_body(s.endpoint_slug()), "region": region}, f"region {region!r}")
+
+
+def _id(reply: Reply) -> str:
+    answer = reply.json
+    endpoint_id = answer.get("id") if isinstance(answer, dict) else None
+    if not isinstance(endpoint_id, str):
+        raise CheckFailed(f"Received: {reply.describe()} / Documented: the endpoint with its id")
+    return endpoint_id
+
+
+def _expect_region(reply: Reply, region: str, route: str) -> None:
+    got = reply.json.get("region") if isinstance(reply.json, dict) else None
+    if got != region:
+        raise CheckFailed(
+            f"Received: {reply.describe()} on {route} / Documented: region {region!r} in every "
+            "endpoint answer"
         )
-        _expect_reads(s, endpoint, want_slug, want_targets)
-    _refuse_update(s, endpoint, {}, "{}")
 
 
 @check("EP-DELETE", needs=NEEDS)
@@ -173,7 +246,7 @@ def delete_answers_id_and_slug_and_frees_the_slug(s: Session) -> None:
     Source: https://docs.baseten.co/reference/gateway/endpoints/delete-an-endpoint
     """
     body = endpoint_body(s.endpoint_slug())
-    endpoint = _created(s, body, "an endpoint")
+    endpoint = created(s, body, "an endpoint")
     reply = s.delete_endpoint(endpoint["id"])
     s.expect_accepted(reply, "for deleting an endpoint this run created")
     answer = reply.json if isinstance(reply.json, dict) else {}
@@ -185,7 +258,7 @@ def delete_answers_id_and_slug_and_frees_the_slug(s: Session) -> None:
     path = endpoint_path(endpoint["id"])
     s.expect_status(s.send("GET", path), 404, "for a get of a deleted endpoint")
     s.expect_status(s.delete_endpoint(endpoint["id"]), 404, "for deleting it again")
-    _created(s, body, "a new endpoint with the deleted one's slug")
+    created(s, body, "a new endpoint with the deleted one's slug")
 
 
 @check("EP-NOT-FOUND", needs=NEEDS)
@@ -194,7 +267,7 @@ def deleted_endpoint_gives_404(s: Session) -> None:
 
     Source: https://docs.baseten.co/reference/gateway/endpoints/get-an-endpoint
     """
-    endpoint = _created(s, endpoint_body(s.endpoint_slug()), "an endpoint")
+    endpoint = created(s, endpoint_body(s.endpoint_slug()), "an endpoint")
     s.expect_accepted(s.delete_endpoint(endpoint["id"]), "for deleting an endpoint")
     path = endpoint_path(endpoint["id"])
     s.expect_status(s.send("GET", path), 404, "for a get of a deleted endpoint")
@@ -209,7 +282,7 @@ def endpoint_of_another_workspace_gives_403(s: Session) -> None:
 
     Source: https://docs.baseten.co/reference/gateway/endpoints/get-an-endpoint
     """
-    endpoint = _created(s, endpoint_body(s.endpoint_slug()), "an endpoint")
+    endpoint = created(s, endpoint_body(s.endpoint_slug()), "an endpoint")
     foreign = s.client("other")
     path = endpoint_path(endpoint["id"])
     renamed = {"slug": s.endpoint_slug("renamed")}
@@ -220,7 +293,7 @@ def endpoint_of_another_workspace_gives_403(s: Session) -> None:
     s.expect_status(
         s.delete_endpoint(endpoint["id"], foreign), 403, "for a delete from another workspace"
     )
-    _expect_reads(s, endpoint, endpoint["slug"], endpoint["targets"])
+    expect_reads(s, endpoint, endpoint["slug"], endpoint["targets"])
 
 
 @check("EP-SLUG-UNIQUE", needs=NEEDS)
@@ -229,10 +302,10 @@ def taken_slug_is_refused_on_create_and_rename(s: Session) -> None:
 
     Source: https://docs.baseten.co/reference/gateway/endpoints/create-an-endpoint
     """
-    taken = _created(s, endpoint_body(s.endpoint_slug()), "an endpoint")
-    _refuse(s, endpoint_body(taken["slug"], dict(OPENAI_TARGET)), "a taken slug")
-    other = _created(s, endpoint_body(s.endpoint_slug()), "a second endpoint")
-    _refuse_update(s, other, {"slug": taken["slug"]}, "a taken slug")
+    taken = created(s, endpoint_body(s.endpoint_slug()), "an endpoint")
+    refuse(s, endpoint_body(taken["slug"], dict(OPENAI_TARGET)), "a taken slug")
+    other = created(s, endpoint_body(s.endpoint_slug()), "a second endpoint")
+    refuse_update(s, other, {"slug": taken["slug"]}, "a taken slug")
 
 
 @check("EP-SLUG-PREFIX", needs=NEEDS)
@@ -243,10 +316,10 @@ def slug_needs_an_org_prefix_the_workspace_owns(s: Session) -> None:
     """
     name = s.endpoint_slug().partition("/")[2]
     unowned = f"{s.run.prefix}org/{name}"  # a random org no workspace can own yet
-    _refuse(s, endpoint_body(unowned), "an org prefix the workspace doesn't own")
-    _refuse(s, endpoint_body(name), "a slug without an org prefix")
-    endpoint = _created(s, endpoint_body(s.endpoint_slug()), "an endpoint")
-    _refuse_update(s, endpoint, {"slug": unowned}, "an org prefix the workspace doesn't own")
+    refuse(s, endpoint_body(unowned), "an org prefix the workspace doesn't own")
+    refuse(s, endpoint_body(name), "a slug without an org prefix")
+    endpoint = created(s, endpoint_body(s.endpoint_slug()), "an endpoint")
+    refuse_update(s, endpoint, {"slug": unowned}, "an org prefix the workspace doesn't own")
 
 
 @check("EP-ONE-TARGET", needs=NEEDS)
@@ -258,56 +331,7 @@ def targets_hold_exactly_one_entry(s: Session) -> None:
     slug = s.endpoint_slug()
     cases = {"no target": [], "two targets": [dict(BASETEN_TARGET), dict(OPENAI_TARGET)]}
     for what, targets in cases.items():
-        _refuse(s, {"slug": slug, "targets": targets}, what)
-    endpoint = _created(s, endpoint_body(slug), "the refused slug with one target")
+        refuse(s, {"slug": slug, "targets": targets}, what)
+    endpoint = created(s, endpoint_body(slug), "the refused slug with one target")
     for what, targets in cases.items():
-        _refuse_update(s, endpoint, {"targets": targets}, what)
-
-
-@check("EP-TARGET-FIELDS", needs=NEEDS)
-def each_provider_accepts_its_documented_fields(s: Session) -> None:
-    """EP-TARGET-FIELDS: BASETEN with model_id (target_model optional); ANTHROPIC and OPENAI
-    with secret_id and target_model.
-
-    Source: https://docs.baseten.co/reference/gateway/endpoints/create-an-endpoint
-    """
-    for target in (
-        BASETEN_TARGET,
-        {**BASETEN_TARGET, "target_model": "glm"},
-        ANTHROPIC_TARGET,
-        OPENAI_TARGET,
-    ):
-        _created(s, endpoint_body(s.endpoint_slug(), dict(target)), f"the target {target}")
-
-
-@check("EP-TARGET-FIELDS", needs=NEEDS)
-def missing_or_misplaced_target_fields_are_refused(s: Session) -> None:
-    """EP-TARGET-FIELDS: BASETEN without model_id, an external provider without secret_id or
-    target_model, or with environment_name, gives 400.
-
-    Source: https://docs.baseten.co/reference/gateway/endpoints/create-an-endpoint
-    """
-    slug = s.endpoint_slug()
-    cases = {
-        "BASETEN without model_id": {"provider": "BASETEN"},
-        "ANTHROPIC without target_model": {"provider": "ANTHROPIC", "secret_id": "fgc-secret"},
-        "OPENAI without secret_id": {"provider": "OPENAI", "target_model": "gpt"},
-        "OPENAI with environment_name": {**OPENAI_TARGET, "environment_name": "production"},
-    }
-    for what, target in cases.items():
-        _refuse(s, endpoint_body(slug, target), f"a target {what}")
-    _created(s, endpoint_body(slug), "the refused slug with a valid target")
-
-
-@check("EP-ENVIRONMENT", needs=NEEDS)
-def environment_is_production_staging_or_development(s: Session) -> None:
-    """EP-ENVIRONMENT (choice): production, staging and development are accepted; another
-    environment gives 400.
-
-    Source: https://docs.baseten.co/reference/gateway/endpoints/create-an-endpoint
-    """
-    for environment in ("production", "staging", "development"):
-        target = {**BASETEN_TARGET, "environment_name": environment}
-        _created(s, endpoint_body(s.endpoint_slug(), target), f"environment {environment!r}")
-    target = {**BASETEN_TARGET, "environment_name": "prod-eu"}
-    _refuse(s, endpoint_body(s.endpoint_slug(), target), "environment 'prod-eu'")
+        refuse_update(s, endpoint, {"targets": targets}, what)

@@ -90,6 +90,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
                 },
             },
         },
+        "endpoint_rename": {"type": "boolean"},
     },
 }
 
@@ -106,6 +107,9 @@ class Config:
     max_body_bytes: int = 1024 * 1024
     id_seed: int | None = None
     models: ModelProfiles = field(default_factory=ModelProfiles)  # the fake model per slug
+    # EP-RENAME: a new slug on endpoint PATCH renames (the docs pages) or is refused (the
+    # machine spec's immutable slug).
+    endpoint_rename: bool = True
     source: str = field(default="built-in defaults", compare=False)
 
 
@@ -144,6 +148,7 @@ def config_from_mapping(data: Any, source: str = "built-in defaults") -> Config:
         max_body_bytes=data.get("max_body_bytes", 1024 * 1024),
         id_seed=data.get("id_seed"),
         models=_profiles(data.get("inference", {})),
+        endpoint_rename=data.get("endpoint_rename", True),
         source=source,
     )
 

@@ -1,4 +1,9 @@
-"""Endpoints: what a model slug routes to. Slugs are unique across all workspaces."""
+"""Endpoints: what a model slug routes to. Slugs are unique across all workspaces.
+
+Which fields a target needs and takes, per provider, is openapi.yaml's `x-providers` table.
+An explicit null counts as not sent (NULL-AS-OMITTED); a stored target has every field,
+null where it wasn't sent, as the machine spec's clients read it.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +11,41 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from simulator.core.access import Workspace
 from simulator.core.errors import (
     DuplicateEndpointSlug,
     EndpointInOtherWorkspace,
     EndpointNotFound,
+    EndpointSlugImmutable,
     EndpointSlugNotOwned,
+    EnvironmentNotForProvider,
+    InvalidBaseUrl,
+    InvalidModelId,
     InvalidTarget,
-    UnknownEnvironment,
+    ModelApiTargetModelMissing,
+    SecretIdMissing,
+    TargetModelMissing,
+    VertexConfigNotForProvider,
 )
 from simulator.core.pagination import page
+from simulator.core.spec import default_region, target_rules
 
-ENVIRONMENTS = ("production", "staging", "development")  # EP-ENVIRONMENT (a choice)
-EXTERNAL_PROVIDERS = ("ANTHROPIC", "OPENAI")
+# The error each target rule raises (the rules themselves are in openapi.yaml).
+TARGET_ERRORS: dict[str, type[InvalidTarget]] = {
+    cls.rule: cls
+    for cls in (
+        InvalidModelId,
+        SecretIdMissing,
+        TargetModelMissing,
+        ModelApiTargetModelMissing,
+        EnvironmentNotForProvider,
+        InvalidBaseUrl,
+        VertexConfigNotForProvider,
+    )
+}
+VERTEX_FIELDS = ("project_id", "location")
 
 
 @dataclass(slots=True, eq=False)
@@ -31,26 +57,55 @@ class Endpoint:
     created_at: str
     updated_at: str
     seq: int = field(default=0)
+    region: str = field(default_factory=default_region)
 
 
 def check_targets(targets: list[Mapping[str, Any]]) -> tuple[dict[str, Any], ...]:
-    """EP-TARGET-FIELDS per provider; the schema already holds the list to one entry."""
-    for target in targets:
-        if target["provider"] == "BASETEN":
-            if "model_id" not in target:
-                raise InvalidTarget("A BASETEN target needs model_id.")
-            env = target.get("environment_name", "production")
-            if env not in ENVIRONMENTS:
-                raise UnknownEnvironment(
-                    f"Unknown environment {env!r}; use one of {', '.join(ENVIRONMENTS)}."
-                )
-        else:
-            missing = [f for f in ("secret_id", "target_model") if f not in target]
-            if missing:
-                raise InvalidTarget(f"A {target['provider']} target needs {' and '.join(missing)}.")
-            if "environment_name" in target:
-                raise InvalidTarget("environment_name is for BASETEN targets only.")
-    return tuple(dict(t) for t in targets)
+    """Each schema-valid target as stored; the schema already holds the list to one entry."""
+    return tuple(target_from_json(t) for t in targets)
+
+
+def target_from_json(target: Mapping[str, Any]) -> dict[str, Any]:
+    """The target with every field (null where not sent), checked against its provider's
+    row of `x-providers`; unknown fields are dropped (EXTRA-FIELDS)."""
+    stored = {"provider": target["provider"]}
+    stored.update((name, target.get(name)) for name in target_rules().fields)
+    vertex = stored.get("vertex_config")
+    if vertex is not None:
+        stored["vertex_config"] = {name: vertex[name] for name in VERTEX_FIELDS}
+    _check_provider_fields(stored)
+    if stored.get("base_url") is not None:
+        _check_base_url(stored["base_url"])
+    return stored
+
+
+def _check_provider_fields(target: Mapping[str, Any]) -> None:
+    rules = target_rules()
+    provider = target["provider"]
+    fields = rules.providers[provider]
+    for name, rule in fields.requires.items():
+        if target[name] is None:
+            raise TARGET_ERRORS[rule](f"A {provider} target needs {name}.")
+    for name in rules.fields:
+        if target[name] is not None and name not in fields.requires and name not in fields.takes:
+            rule = rules.refused_by[name]
+            allowed = [p for p, f in rules.providers.items() if name in {*f.requires, *f.takes}]
+            raise TARGET_ERRORS[rule](
+                f"{name} is only valid with {' and '.join(allowed)} targets, not {provider}."
+            )
+
+
+def _check_base_url(url: str) -> None:
+    """EP-BASE-URL: "HTTPS base URL of the upstream OpenAI-compatible server. Must not
+    include a port." (the machine spec)."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "https" or not parts.hostname or any(c.isspace() for c in url):
+        raise InvalidBaseUrl(
+            f"base_url {url!r} isn't an https URL with a host, like https://llm.example.com/v1."
+        )
+    host_and_port = parts.netloc.rpartition("@")[2]
+    if ":" in host_and_port.rpartition("]")[2]:  # after an IPv6 literal's brackets, if any
+        raise InvalidBaseUrl(f"base_url {url!r} must not include a port.")
 
 
 class EndpointBook:
@@ -64,12 +119,21 @@ class EndpointBook:
         self._by_slug: dict[str, Endpoint] = {}
         self._listing: dict[str, list[Endpoint]] = {}
 
-    def create(self, workspace: Workspace, slug: str, targets: list[Mapping[str, Any]]) -> Endpoint:
+    def create(
+        self,
+        workspace: Workspace,
+        slug: str,
+        targets: list[Mapping[str, Any]],
+        region: str | None = None,
+    ) -> Endpoint:
+        """EP-REGION: no region (or null) is the default region."""
         checked = check_targets(targets)
         with self.lock:
             self._claim_slug(workspace, slug)
             now = self._clock()
-            return self._insert(Endpoint(self._new_id(), workspace.name, slug, checked, now, now))
+            endpoint = Endpoint(self._new_id(), workspace.name, slug, checked, now, now,
+                                region=region or default_region())  # fmt: skip
+            return self._insert(endpoint)
 
     def restore(
         self, workspace: Workspace, endpoint: Endpoint, targets: list[Mapping[str, Any]]
@@ -107,14 +171,26 @@ class EndpointBook:
             return page(self._listing.get(workspace, []), after, limit, _seq)
 
     def update(
-        self, workspace: Workspace, endpoint_id: str, changes: Mapping[str, Any]
+        self,
+        workspace: Workspace,
+        endpoint_id: str,
+        changes: Mapping[str, Any],
+        *,
+        rename: bool = True,
     ) -> Endpoint:
-        """EP-PATCH: a new slug renames (freeing the old one), new targets replace the list."""
-        checked = check_targets(changes["targets"]) if "targets" in changes else None
+        """EP-PATCH: what is sent changes, what is omitted or null stays ({} changes nothing,
+        not even updated_at). EP-RENAME: a new slug renames (freeing the old one), or with
+        `rename=False` is refused as the machine spec's immutable slug."""
+        targets = changes.get("targets")
+        checked = None if targets is None else check_targets(targets)
         with self.lock:
             endpoint = self.get(workspace.name, endpoint_id)
-            slug = changes.get("slug", endpoint.slug)
+            slug = changes.get("slug") or endpoint.slug
+            if slug == endpoint.slug and checked is None:
+                return endpoint  # nothing sent changes anything
             if slug != endpoint.slug:
+                if not rename:
+                    raise EndpointSlugImmutable()
                 self._claim_slug(workspace, slug)
                 del self._by_slug[endpoint.slug]
                 self._by_slug[slug] = endpoint

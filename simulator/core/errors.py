@@ -150,12 +150,45 @@ class DuplicateEndpointSlug(InvalidPayload):
     rule = "EP-SLUG-UNIQUE"
 
 
+class EndpointSlugImmutable(InvalidPayload):
+    rule = "EP-RENAME"
+    default_message = (
+        "The slug is immutable after creation; to change it, create a new endpoint and "
+        "delete this one."  # the machine spec's own words
+    )
+
+
+# A target that breaks its provider's rules (openapi.yaml `x-providers`), one class per rule.
 class InvalidTarget(InvalidPayload):
-    rule = "EP-TARGET-FIELDS"
+    rule = "EP-PROVIDER"
 
 
-class UnknownEnvironment(InvalidPayload):
-    rule = "EP-ENVIRONMENT"
+class InvalidModelId(InvalidTarget):
+    rule = "EP-MODEL-ID"
+
+
+class SecretIdMissing(InvalidTarget):
+    rule = "EP-SECRET-ID"
+
+
+class TargetModelMissing(InvalidTarget):
+    rule = "EP-TARGET-MODEL"
+
+
+class ModelApiTargetModelMissing(InvalidTarget):
+    rule = "EP-MODEL-API"
+
+
+class EnvironmentNotForProvider(InvalidTarget):
+    rule = "EP-ENVIRONMENT-BASETEN"
+
+
+class InvalidBaseUrl(InvalidTarget):
+    rule = "EP-BASE-URL"
+
+
+class VertexConfigNotForProvider(InvalidTarget):
+    rule = "EP-VERTEX-CONFIG"
 
 
 class EndpointNotFound(GatewayError):

@@ -59,7 +59,8 @@ class NewGroup:
 
 @dataclass(frozen=True, slots=True)
 class GroupUpdate:
-    """A validated PATCH body. None means "not sent"; `name_sent` tells a null name apart."""
+    """A validated PATCH body. None means "not sent", and so does an explicit null
+    (NULL-AS-OMITTED): `name_sent` is true for a name that is a string."""
 
     name_sent: bool
     name: str | None
@@ -128,13 +129,14 @@ def new_group_from_json(body: Mapping[str, Any]) -> NewGroup:
 
 
 def group_update_from_json(body: Mapping[str, Any]) -> GroupUpdate:
-    """PATCH-SOMETHING: `metadata` or `models` must be sent (null counts as not sent)."""
+    """PATCH-SOMETHING: `metadata` or `models` must be sent. Null counts as not sent, for
+    them and for `metadata.name`, which then stays as it is (NULL-AS-OMITTED)."""
     metadata, models = body.get("metadata"), body.get("models")
     if metadata is None and models is None:
         raise GroupUpdateEmpty()
     metadata = metadata or {}
     return GroupUpdate(
-        name_sent="name" in metadata,
+        name_sent=metadata.get("name") is not None,
         name=metadata.get("name"),
         models=None if models is None else models_from_json(models),
         external_entity_id=metadata.get("external_entity_id"),

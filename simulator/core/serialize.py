@@ -82,10 +82,13 @@ def usage_json(group: Group, now: float) -> dict[str, Any]:
 
 
 def endpoint_json(endpoint: Endpoint) -> dict[str, Any]:
+    """EP-RESPONSE with EP-REGION; each target has every field, null where not set, as the
+    machine spec's response schema lists them."""
     return {
         "id": endpoint.id,
         "slug": endpoint.slug,
         "targets": [dict(t) for t in endpoint.targets],
+        "region": endpoint.region,
         "created_at": endpoint.created_at,
         "updated_at": endpoint.updated_at,
     }

@@ -40,6 +40,44 @@ def rule_catalogue() -> Mapping[str, Mapping[str, Any]]:
 
 
 @dataclass(frozen=True)
+class ProviderFields:
+    """What one provider's target needs (field → the rule a missing one breaks) and takes."""
+
+    requires: Mapping[str, str]
+    takes: frozenset[str]
+
+
+@dataclass(frozen=True)
+class TargetRules:
+    """The `Target` schema's `x-providers` and `x-refused-by`: which fields each provider
+    needs and may carry, and the rule that refuses a field a provider doesn't take."""
+
+    fields: tuple[str, ...]  # every target field but `provider`
+    providers: Mapping[str, ProviderFields]
+    refused_by: Mapping[str, str]
+
+
+@cache
+def target_rules() -> TargetRules:
+    target = load_spec()["components"]["schemas"]["Target"]
+    return TargetRules(
+        fields=tuple(name for name in target["properties"] if name != "provider"),
+        providers={
+            name: ProviderFields(dict(entry["requires"]), frozenset(entry["takes"]))
+            for name, entry in target["x-providers"].items()
+        },
+        refused_by=dict(target["x-refused-by"]),
+    )
+
+
+@cache
+def default_region() -> str:
+    """EP-REGION: the region of an endpoint created without one."""
+    region: str = load_spec()["components"]["schemas"]["Region"]["default"]
+    return region
+
+
+@dataclass(frozen=True)
 class Operation:
     operation_id: str
     method: str

@@ -177,7 +177,7 @@ def _seed_key(domain: Domain, group: Group, item: Mapping[str, Any]) -> SeededKe
 
 def _seed_endpoint(domain: Domain, workspace: Workspace, item: Mapping[str, Any]) -> None:
     domain.validators["createEndpoint"].validate(dict(item))
-    domain.endpoints.create(workspace, item["slug"], item["targets"])
+    domain.endpoints.create(workspace, item["slug"], item["targets"], item.get("region"))
 
 
 def _place(data: Any, steps: Sequence[Any]) -> str:

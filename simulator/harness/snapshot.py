@@ -213,6 +213,7 @@ def _endpoint_state(endpoint: Endpoint) -> dict[str, Any]:
         "id": endpoint.id,
         "slug": endpoint.slug,
         "targets": [dict(t) for t in endpoint.targets],
+        "region": endpoint.region,
         "created_at": endpoint.created_at,
         "updated_at": endpoint.updated_at,
     }
@@ -232,8 +233,10 @@ def _restore_group(domain: Domain, item: Mapping[str, Any]) -> None:
 
 def _restore_endpoint(domain: Domain, item: Mapping[str, Any]) -> None:
     workspace = onboarded_workspace(domain, item["workspace"])
-    domain.validators["createEndpoint"].validate({"slug": item["slug"], "targets": item["targets"]})
+    body = {name: item[name] for name in ("slug", "targets", "region") if name in item}
+    domain.validators["createEndpoint"].validate(body)
     endpoint = Endpoint(
         item["id"], workspace.name, item["slug"], (), item["created_at"], item["updated_at"]
     )
+    endpoint.region = item.get("region") or endpoint.region  # states without one: the default
     domain.endpoints.restore(workspace, endpoint, item["targets"])

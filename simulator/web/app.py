@@ -282,9 +282,8 @@ def create_endpoint() -> Response:
     body = json_body("createEndpoint")
     book = gateway().endpoints
     with book.lock:
-        return json_response(
-            endpoint_json(book.create(key.workspace, body["slug"], body["targets"]))
-        )
+        endpoint = book.create(key.workspace, body["slug"], body["targets"], body.get("region"))
+        return json_response(endpoint_json(endpoint))
 
 
 def list_endpoints() -> Response:
@@ -308,9 +307,12 @@ def get_endpoint(endpoint_id: str) -> Response:
 def update_endpoint(endpoint_id: str) -> Response:
     key = authorized(Scope.MANAGEMENT)
     body = json_body("updateEndpoint")
-    book = gateway().endpoints
-    with book.lock:
-        return json_response(endpoint_json(book.update(key.workspace, endpoint_id, body)))
+    state = gateway()
+    with state.endpoints.lock:
+        endpoint = state.endpoints.update(
+            key.workspace, endpoint_id, body, rename=state.config.endpoint_rename
+        )
+        return json_response(endpoint_json(endpoint))
 
 
 def delete_endpoint(endpoint_id: str) -> Response:

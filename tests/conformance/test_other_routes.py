@@ -84,7 +84,7 @@ def test_run_one_character_id_needs_opt_in_over_a_socket(sim_url: str) -> None:
 def test_run_interrupted_deletes_keys_and_endpoints(app: Flask) -> None:
     """Ctrl-C in the middle of the key and endpoint checks leaves nothing behind."""
     seen: list[int] = []
-    select = ["KEY-LIST", "REGISTER-LENGTH", "EP-LIST", "EP-TARGET-FIELDS"]
+    select = ["KEY-LIST", "REGISTER-LENGTH", "EP-LIST", "EP-PROVIDER"]
     for interrupt_at in (6, 20):
         result = conformance.run(
             app=counting(app, seen, interrupt_at=len(seen) + interrupt_at),

@@ -1169,30 +1169,129 @@ def any_org_prefix_accepted(mp: pytest.MonkeyPatch) -> Flask:
     return _endpoint_book(mp, "_claim_slug", claim)
 
 
-@broken("EP-TARGET-FIELDS")
-def external_target_without_secret_accepted(mp: pytest.MonkeyPatch) -> Flask:
-    """ANTHROPIC and OPENAI targets need only target_model."""
+def _filled_targets(mp: pytest.MonkeyPatch, field: str, providers: tuple[str, ...]) -> Flask:
+    """An app that fills `field` into the targets of `providers` before the checks see them."""
     import simulator.core.endpoints as endpoints
 
     original = endpoints.check_targets
 
     def check_targets(targets: list[Any]) -> Any:
-        return original(
-            [{"secret_id": "x", **t} if t["provider"] != "BASETEN" else t for t in targets]
-        )
+        return original([{field: "x", **t} if t["provider"] in providers else t for t in targets])
 
     mp.setattr(endpoints, "check_targets", check_targets)
     return create_app()
 
 
-@broken("EP-PATCH")
-def empty_endpoint_update_accepted(mp: pytest.MonkeyPatch) -> Flask:
-    """PATCH of an endpoint with `{}` answers 200 and changes nothing."""
+def _unchecked_field(mp: pytest.MonkeyPatch, field: str) -> Flask:
+    """An app that takes `field` on any provider's target (the check sees it as null)."""
+    import simulator.core.endpoints as endpoints
+
+    original, rules = endpoints._check_provider_fields, endpoints.target_rules()
+
+    def check(target: dict[str, Any]) -> None:
+        fields = rules.providers[target["provider"]]
+        taken = field in fields.requires or field in fields.takes
+        original(target if taken else {**target, field: None})
+
+    mp.setattr(endpoints, "_check_provider_fields", check)
+    return create_app()
+
+
+EXTERNAL = ("ANTHROPIC", "OPENAI", "VERTEX", "OPENAI_COMPATIBLE")
+
+
+@broken("EP-SECRET-ID")
+def external_target_without_secret_accepted(mp: pytest.MonkeyPatch) -> Flask:
+    """External providers' targets need no secret_id."""
+    return _filled_targets(mp, "secret_id", EXTERNAL)
+
+
+@broken("EP-TARGET-MODEL")
+def external_target_without_target_model_accepted(mp: pytest.MonkeyPatch) -> Flask:
+    """External providers' targets need no target_model."""
+    return _filled_targets(mp, "target_model", EXTERNAL)
+
+
+@broken("EP-PROVIDER")
+def three_providers_only(mp: pytest.MonkeyPatch) -> Flask:
+    """Only BASETEN, ANTHROPIC and OPENAI are taken, as the docs pages list them."""
 
     def edit(schemas: dict[str, Any]) -> None:
-        schemas["UpdateEndpointRequest"]["minProperties"] = 0
+        schemas["Target"]["properties"]["provider"]["enum"] = ["BASETEN", "ANTHROPIC", "OPENAI"]
 
     return with_spec(mp, edit)
+
+
+@broken("EP-MODEL-ID")
+def model_id_taken_on_any_provider(mp: pytest.MonkeyPatch) -> Flask:
+    """model_id is accepted on every provider's target, not only BASETEN's."""
+    return _unchecked_field(mp, "model_id")
+
+
+@broken("EP-ENVIRONMENT-BASETEN")
+def environment_taken_on_any_provider(mp: pytest.MonkeyPatch) -> Flask:
+    """environment_name is accepted on every provider's target."""
+    return _unchecked_field(mp, "environment_name")
+
+
+@broken("EP-VERTEX-CONFIG")
+def vertex_config_taken_on_any_provider(mp: pytest.MonkeyPatch) -> Flask:
+    """vertex_config is accepted on every provider's target."""
+    return _unchecked_field(mp, "vertex_config")
+
+
+@broken("EP-BASE-URL")
+def base_url_with_a_port_accepted(mp: pytest.MonkeyPatch) -> Flask:
+    """A base_url's port is not looked at; only its scheme and host are."""
+    import simulator.core.endpoints as endpoints
+
+    original = endpoints._check_base_url
+    mp.setattr(endpoints, "_check_base_url", lambda url: original(url.replace(":8443", "")))
+    return create_app()
+
+
+@broken("EP-REGION")
+def region_not_kept(mp: pytest.MonkeyPatch) -> Flask:
+    """Every endpoint is UNRESTRICTED whatever region its create asked for."""
+    import simulator.core.endpoints as endpoints
+
+    original = endpoints.EndpointBook.create
+    mp.setattr(
+        endpoints.EndpointBook,
+        "create",
+        lambda self, workspace, slug, targets, region=None: original(
+            self, workspace, slug, targets
+        ),
+    )
+    return create_app()
+
+
+@broken("EP-PATCH")
+def empty_endpoint_update_refused(mp: pytest.MonkeyPatch) -> Flask:
+    """PATCH of an endpoint with `{}` gives 400, as the docs pages could be read."""
+
+    def edit(schemas: dict[str, Any]) -> None:
+        schemas["UpdateEndpointRequest"]["minProperties"] = 1
+
+    return with_spec(mp, edit)
+
+
+@broken("EP-RENAME")
+def rename_answers_but_is_not_kept(mp: pytest.MonkeyPatch) -> Flask:
+    """A rename answers 200 with the new slug, but the endpoint keeps its old one."""
+    import simulator.core.endpoints as endpoints
+
+    original = endpoints.EndpointBook.update
+
+    def update(self: Any, workspace: Any, endpoint_id: str, changes: Any, **kw: Any) -> Any:
+        old = self.get(workspace.name, endpoint_id).slug
+        endpoint = original(self, workspace, endpoint_id, changes, **kw)
+        answer = replace(endpoint)
+        original(self, workspace, endpoint_id, {"slug": old}, **kw)  # quietly renamed back
+        return answer
+
+    mp.setattr(endpoints.EndpointBook, "update", update)
+    return create_app()
 
 
 @broken("EP-RESPONSE")

@@ -22,6 +22,7 @@ from simulator.core.config import Config, default_config
 from simulator.core.errors import (
     ChildExceedsAncestorLimit,
     GatewayError,
+    InvalidPayload,
     PublicKeyMissing,
     SignatureInvalid,
     Unauthenticated,
@@ -230,17 +231,95 @@ def fractional_thresholds_accepted(mp: pytest.MonkeyPatch) -> Flask:
 
 
 @valid
-def any_environment_accepted(mp: pytest.MonkeyPatch) -> Flask:
-    """A BASETEN target may name any environment."""
+def three_environments_only(mp: pytest.MonkeyPatch) -> Flask:
+    """A BASETEN target's environment is production, staging or development, nothing else."""
     import simulator.core.endpoints as endpoints
 
-    mp.setattr(endpoints, "ENVIRONMENTS", _Everything())
+    original = endpoints._check_provider_fields
+
+    def check(target: dict[str, Any]) -> None:
+        if target.get("environment_name") not in (None, "production", "staging", "development"):
+            raise InvalidPayload("Unknown environment.", rule="EP-ENVIRONMENT")
+        original(target)
+
+    mp.setattr(endpoints, "_check_provider_fields", check)
     return create_app()
 
 
-class _Everything(tuple[str, ...]):
-    def __contains__(self, item: object) -> bool:
-        return True
+@valid
+def endpoint_slugs_immutable(mp: pytest.MonkeyPatch) -> Flask:
+    """A new slug on endpoint PATCH is refused: the machine spec's reading (EP-RENAME)."""
+    config = default_config()
+    return create_app(Config(**{**config.__dict__, "endpoint_rename": False}))
+
+
+@valid
+def unset_target_fields_left_out(mp: pytest.MonkeyPatch) -> Flask:
+    """Endpoint answers leave out the target fields that are null, as the docs' example does."""
+    original = serialize.endpoint_json
+
+    def endpoint_json(endpoint: Any) -> dict[str, Any]:
+        body = original(endpoint)
+        body["targets"] = [{k: v for k, v in t.items() if v is not None} for t in body["targets"]]
+        return body
+
+    mp.setattr(app_module, "endpoint_json", endpoint_json)
+    return create_app()
+
+
+@valid
+def nulls_refused(mp: pytest.MonkeyPatch) -> Flask:
+    """An explicit null for an optional endpoint or key field is refused with 400."""
+
+    def edit(schemas: dict[str, Any]) -> None:
+        for name in ("model_id", "secret_id", "target_model", "base_url"):
+            schemas["Target"]["properties"][name]["type"] = "string"
+        schemas["Target"]["properties"]["environment_name"]["type"] = "string"
+        schemas["Target"]["properties"]["vertex_config"]["type"] = "object"
+        region = schemas["CreateEndpointRequest"]["properties"]["region"]
+        region.update(type="string", enum=["UNRESTRICTED", "EU"])
+        schemas["UpdateEndpointRequest"]["properties"]["targets"]["type"] = "array"
+        schemas["CreateApiKeyRequest"]["properties"]["name"]["type"] = "string"
+
+    return _with_spec(mp, edit)
+
+
+@valid
+def key_names_unlimited(mp: pytest.MonkeyPatch) -> Flask:
+    """A key's name may be longer than 255 characters, as the machine spec allows."""
+
+    def edit(schemas: dict[str, Any]) -> None:
+        del schemas["CreateApiKeyRequest"]["properties"]["name"]["maxLength"]
+
+    return _with_spec(mp, edit)
+
+
+@valid
+def empty_target_strings_accepted(mp: pytest.MonkeyPatch) -> Flask:
+    """Empty model_id, secret_id, target_model and environment_name are taken as given."""
+
+    def edit(schemas: dict[str, Any]) -> None:
+        for name in ("model_id", "secret_id", "target_model"):
+            del schemas["Target"]["properties"][name]["allOf"]
+        del schemas["Target"]["properties"]["environment_name"]["minLength"]
+
+    return _with_spec(mp, edit)
+
+
+@valid
+def model_api_target_model_optional(mp: pytest.MonkeyPatch) -> Flask:
+    """A BASETEN_MODEL_API target may leave target_model out."""
+    import simulator.core.endpoints as endpoints
+
+    original = endpoints._check_provider_fields
+
+    def check(target: dict[str, Any]) -> None:
+        if target["provider"] == "BASETEN_MODEL_API" and target.get("target_model") is None:
+            target = {**target, "target_model": "x"}
+        original(target)
+
+    mp.setattr(endpoints, "_check_provider_fields", check)
+    return create_app()
 
 
 def _with_spec(mp: pytest.MonkeyPatch, edit: Callable[[dict[str, Any]], None]) -> Flask:
@@ -260,6 +339,10 @@ STRICT_BREAKS: dict[str, frozenset[str]] = {
     "name_null_refused": frozenset({"NAME-NULL"}),
     "duplicate_slugs_accepted": frozenset({"SLUG-UNIQUE"}),
     "external_ids_compared_without_case": frozenset({"EXTID-EXACT"}),
-    "any_environment_accepted": frozenset({"EP-ENVIRONMENT"}),
+    "three_environments_only": frozenset({"EP-ENVIRONMENT"}),
+    "nulls_refused": frozenset({"NULL-AS-OMITTED"}),
+    "key_names_unlimited": frozenset({"KEY-NAME-LENGTH"}),
+    "empty_target_strings_accepted": frozenset({"EP-TARGET-NONEMPTY", "EP-ENVIRONMENT"}),
+    "model_api_target_model_optional": frozenset({"EP-MODEL-API"}),
     "fractional_thresholds_accepted": frozenset({"THRESHOLD-INT"}),
 }
