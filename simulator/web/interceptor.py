@@ -178,6 +178,9 @@ def drop_connection(environ: WSGIEnvironment, start_response: StartResponse) -> 
     return _failing_body()
 
 
+CUT_FLUSH_SECONDS = 0.05
+
+
 def cut_body(result: Iterable[bytes], chunks: int, environ: WSGIEnvironment) -> Iterator[bytes]:
     """The first `chunks` chunks of a body, then the connection closes mid-answer.
 
@@ -201,6 +204,11 @@ def cut_body(result: Iterable[bytes], chunks: int, environ: WSGIEnvironment) -> 
         if sock is not None:  # werkzeug: no end of the chunked body, the socket closes
             with suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
+        else:
+            # granian writes what the body yielded from its own thread: failing at once can
+            # abort the answer before the 200 and the first events leave, so they get a
+            # moment on the wire first.
+            time.sleep(CUT_FLUSH_SECONDS)
         raise ConnectionAbortedError("stream cut by an injected fault")
 
 
