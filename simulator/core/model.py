@@ -175,14 +175,14 @@ def _refuse_duplicate_slugs(configs: tuple[ModelConfig, ...]) -> None:
 
 def _refuse_duplicate_limits(config: ModelConfig) -> None:
     rate_types = [limit.type for limit in config.rate_limits]
-    for kind in set(rate_types):
+    for kind in dict.fromkeys(rate_types):  # request order: the message never depends on hashing
         if rate_types.count(kind) > 1:  # RATE-ONE-PER-TYPE: TOKEN/SECOND + TOKEN/MINUTE too
             raise DuplicateRateLimitType(
                 f"Model {config.slug!r} has more than one {kind} rate limit; "
                 "at most one rate limit per type per slug is allowed."
             )
     usage_keys = [limit.key for limit in config.usage_limits]
-    for key in set(usage_keys):
+    for key in dict.fromkeys(usage_keys):
         if usage_keys.count(key) > 1:  # USAGE-ONE-PER-TYPE-UNIT
             raise DuplicateUsageLimit(
                 f"Model {config.slug!r} has more than one {key[0]}/{key[1]} usage limit; "

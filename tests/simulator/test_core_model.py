@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -168,3 +171,33 @@ def test_group_model_finds_a_slug_or_none() -> None:
     assert group.model("a/b") == ModelConfig("a/b")
     assert group.model("c/d") is None
     assert CASCADING != INDEPENDENT
+
+
+_DUPLICATES_PROGRAM = """
+from simulator.core.errors import InvalidPayload
+from simulator.core.model import models_from_json
+limits = [{"type": t, "unit": u, "threshold": 1}
+          for t, u in (("TOKEN", "SECOND"), ("REQUEST", "SECOND"),
+                       ("TOKEN", "MINUTE"), ("REQUEST", "MINUTE"))]
+try:
+    models_from_json([{"slug": "o/m", "rate_limits": limits}])
+except InvalidPayload as error:
+    print(error)
+"""
+
+
+def test_duplicate_limit_message_does_not_depend_on_string_hashing() -> None:
+    """RATE-ONE-PER-TYPE names the first duplicated type in request order, in every process
+    (a set's order changes with PYTHONHASHSEED, so a recording over HTTP differed)."""
+    messages = {
+        subprocess.run(
+            [sys.executable, "-c", _DUPLICATES_PROGRAM],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+        ).stdout.strip()
+        for seed in range(6)
+    }
+    assert len(messages) == 1
+    assert "more than one TOKEN rate limit" in messages.pop()
