@@ -31,7 +31,6 @@ from benchmarks.servers import (
     API_KEY,
     CREATE_PATH,
     Server,
-    free_port,
     launch,
     simulator_argv,
     start,
@@ -41,6 +40,7 @@ from benchmarks.streams import StreamsResult, run_streams
 from benchmarks.throughput import WARM_UP, measure
 from simulator.core.config import DEFAULT_CONFIG, config_from_mapping
 from simulator.web.app import create_app
+from simulator.web.server import free_port
 
 SLUG = "bench/model"
 CHAT_PATH = "/v1/chat/completions"

@@ -20,12 +20,12 @@ from benchmarks.servers import (
     API_KEY,
     CREATE_PATH,
     documented_body,
-    free_port,
     rss_bytes,
     simulator_argv,
     start,
     stop,
 )
+from simulator.web.server import free_port
 
 CLIENTS = 4
 WARM_UP = 2000  # cycles before the first reading: caches and the request journal fill up

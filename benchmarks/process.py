@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from benchmarks.servers import (
     ROOT,
     console_script,
-    free_port,
     launch,
     simulator_argv,
     start,
     stop,
     wait_until_created,
 )
+from simulator.web.server import free_port
 
 KEYS = [
     "--api-key",

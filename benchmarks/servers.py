@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -39,13 +38,6 @@ def documented_body(external_entity_id: str) -> dict[str, object]:
         ],
         "hierarchy": {"limit_enforcement": "INDEPENDENT", "parent_group_id": None},
     }
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def console_script(name: str) -> str | None:

@@ -13,7 +13,8 @@ import time
 from collections.abc import Sequence
 
 from benchmarks.fuzz import fuzz, report
-from benchmarks.servers import free_port, simulator_argv, start, stop
+from benchmarks.servers import simulator_argv, start, stop
+from simulator.web.server import free_port
 
 
 def main(argv: Sequence[str] | None = None) -> int:

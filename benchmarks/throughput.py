@@ -11,7 +11,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from benchmarks.load import SCRIPT, Load, LoadResult, median_result, run_wrk
-from benchmarks.servers import Server, cpu_seconds, free_port, simulator_argv, start, stop
+from benchmarks.servers import Server, cpu_seconds, simulator_argv, start, stop
+from simulator.web.server import free_port
 
 WARM_UP = 1  # seconds of load on each server before the measured rounds
 

@@ -21,7 +21,9 @@ from simulator.core.access import Scope
 from simulator.core.config import Config, default_config
 from simulator.harness.seed import Seed
 from simulator.web.app import create_app
-from simulator.web.server import serve_in_thread
+from simulator.web.server import free_port, serve_in_thread
+
+__all__ = ["Keys", "SimulatorClient", "SimulatorControlError", "ThreadedSimulator", "free_port"]
 
 if TYPE_CHECKING:
     import openai

@@ -13,7 +13,6 @@ import ipaddress
 import os
 import shlex
 import signal
-import socket
 import sys
 from collections.abc import Mapping, Sequence
 from functools import partial
@@ -26,6 +25,7 @@ from simulator.web.access_log import FORMATS, TEXT, AccessLog
 from simulator.web.app import create_app
 from simulator.web.control import harness
 from simulator.web.index import installed_version
+from simulator.web.server import free_port
 
 ENV_PREFIX = "FRONTIER_SIM_"
 TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
@@ -182,7 +182,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     except ConfigError as error:
         print(f"frontier-sim: invalid seed: {error}", file=sys.stderr)
         return 2
-    port = args.port or _free_port(args.host)
+    port = args.port or free_port(args.host)
     if _binds_beyond_loopback(args.host):
         print(
             f"frontier-sim: WARNING: bound to {args.host}, reachable from other machines; "
@@ -289,14 +289,6 @@ def tune_gc() -> None:
     """
     gc.freeze()
     gc.set_threshold(20_000, 10, 10)
-
-
-def _free_port(host: str) -> int:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _binds_beyond_loopback(host: str) -> bool:

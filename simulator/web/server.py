@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 
 from flask import Flask
@@ -21,6 +22,15 @@ def serve_in_thread(app: Flask, host: str = "127.0.0.1", port: int = 0) -> BaseW
     loop.daemon = True
     loop.start()
     return server
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nothing listens on at `host` right now (`--port 0`, tests and benchmarks)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
 class _QuietHandler(WSGIRequestHandler):

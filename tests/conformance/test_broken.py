@@ -9,7 +9,7 @@ import simulator.core.store
 from simulator.core.model import NewGroup
 from simulator.core.store import Group, Store
 from simulator.web.app import create_app
-from tests.conformance.conftest import KEYS
+from tests.builders import SUITE_KEYS
 from tests.conformance.test_reports import answers_201
 
 
@@ -27,7 +27,7 @@ def failed_rules(result: conformance.RunResult) -> set[str]:
 
 def test_broken_201_fails_ok_200_only() -> None:
     """An app answering 201 fails OK-200 and no other rule."""
-    result = conformance.run(app=answers_201(), fuzz=False, **KEYS)
+    result = conformance.run(app=answers_201(), fuzz=False, **SUITE_KEYS)
     assert result.exit_code == 1
     assert failed_rules(result) == {"OK-200"}
     assert "Received: 201" in result.rules["OK-200"].failures[0].message
@@ -35,7 +35,7 @@ def test_broken_201_fails_ok_200_only() -> None:
 
 def test_broken_duplicate_check_fails_extid_unique() -> None:
     """A store that skips the duplicate check fails EXTID-UNIQUE, named by its check."""
-    result = conformance.run(app=create_app(store=ForgetfulStore()), fuzz=False, **KEYS)
+    result = conformance.run(app=create_app(store=ForgetfulStore()), fuzz=False, **SUITE_KEYS)
     assert failed_rules(result) == {"EXTID-UNIQUE"}
     (failure,) = result.rules["EXTID-UNIQUE"].failures
     assert failure.check == "duplicate_external_entity_id_is_refused"
@@ -45,5 +45,5 @@ def test_broken_duplicate_check_fails_extid_unique() -> None:
 def test_broken_six_levels_fail_depth_max(monkeypatch: pytest.MonkeyPatch) -> None:
     """A store allowing a sixth level fails DEPTH-MAX."""
     monkeypatch.setattr(simulator.core.store, "MAX_DEPTH", 6)
-    result = conformance.run(app=create_app(), fuzz=False, **KEYS)
+    result = conformance.run(app=create_app(), fuzz=False, **SUITE_KEYS)
     assert failed_rules(result) == {"DEPTH-MAX"}

@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from conformance.cli import build_parser, resolve
-from tests.conformance.conftest import CLI_KEYS, free_port, script, url_groups
+from tests.builders import SUITE_ARGS
+from tests.conformance.conftest import url_groups
+from tests.servers import console_script, free_port
 
 STRICT_ONLY = "choice rule: checked only with --strict"
 UNCOVERED = "no check in this suite covers it yet"
@@ -21,7 +23,7 @@ UNCOVERED = "no check in this suite covers it yet"
 def conformance(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("FRONTIER_")}
     return subprocess.run(
-        [script("frontier-conformance"), *args],
+        [console_script("frontier-conformance"), *args],
         capture_output=True, text=True, timeout=300, env={**environ, **(env or {})},
     )  # fmt: skip
 
@@ -47,7 +49,7 @@ def test_cli_certifies_the_simulator_over_a_socket(
     sim_url: str, tmp_path: Path, mode: list[str]
 ) -> None:
     """Over HTTP the simulator conforms, every rule passes, and no group is left behind."""
-    done = conformance("--base-url", sim_url, *CLI_KEYS, *mode, "--report-dir", str(tmp_path))
+    done = conformance("--base-url", sim_url, *SUITE_ARGS, *mode, "--report-dir", str(tmp_path))
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     report = json.loads((tmp_path / "conformance.json").read_text())
     assert_every_rule_passes(report, strict="--strict" in mode)
@@ -81,7 +83,9 @@ def test_cli_malformed_deviations_file_is_a_usage_error(tmp_path: Path) -> None:
     """A deviations file that isn't a list of entries gives exit 2 before anything runs."""
     bad = tmp_path / "deviations.yaml"
     bad.write_text("rule: OK-200\nreason: not a list\n")
-    done = conformance("--app", "simulator.web.app:create_app", *CLI_KEYS, "--deviations", str(bad))
+    done = conformance(
+        "--app", "simulator.web.app:create_app", *SUITE_ARGS, "--deviations", str(bad)
+    )
     assert done.returncode == 2
     assert "must be a YAML list" in done.stderr
 
@@ -107,8 +111,8 @@ def test_cli_reads_options_from_the_environment() -> None:
 def test_cli_in_process_app_runs_selected_rules(tmp_path: Path) -> None:
     """--app module:factory tests an in-process app; --select narrows the run."""
     done = conformance(
-        "--app", "simulator.web.app:create_app", *CLI_KEYS, "--select", "DEPTH-MAX", "EXTID-UNIQUE",
-        "--report-dir", str(tmp_path),
+        "--app", "simulator.web.app:create_app", *SUITE_ARGS,
+        "--select", "DEPTH-MAX", "EXTID-UNIQUE", "--report-dir", str(tmp_path),
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-2000:]
     outcomes = {
@@ -122,7 +126,7 @@ def test_cli_in_process_app_runs_selected_rules(tmp_path: Path) -> None:
 @pytest.mark.e2e
 def test_cli_sigterm_cleans_up(sim_url: str) -> None:
     """SIGTERM in the middle of a run still deletes everything it created (exit 130)."""
-    command = [script("frontier-conformance"), "--base-url", sim_url, *CLI_KEYS]
+    command = [console_script("frontier-conformance"), "--base-url", sim_url, *SUITE_ARGS]
     process = subprocess.Popen(
         [*command, "--max-examples", "1000"],
         stdout=subprocess.DEVNULL,

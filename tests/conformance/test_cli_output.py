@@ -19,8 +19,9 @@ from conformance.progress import Progress
 from conformance.registry import ORACLE, Check
 from conformance.summary import summary
 from simulator.web.app import create_app
-from tests.conformance.conftest import CLI_KEYS, KEYS, script
+from tests.builders import SUITE_ARGS, SUITE_KEYS
 from tests.conformance.test_html_report import HOSTILE, synthetic
+from tests.servers import console_script
 from tests.variants.broken import create_answers_201
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,7 +36,7 @@ def answers_201() -> Flask:
 def command(*args: str) -> subprocess.CompletedProcess[str]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("FRONTIER_")}
     return subprocess.run(
-        [script("frontier-conformance"), *args],
+        [console_script("frontier-conformance"), *args],
         capture_output=True, text=True, timeout=300, cwd=ROOT,
         env={**environ, "PYTHONPATH": str(ROOT)},
     )  # fmt: skip
@@ -101,7 +102,7 @@ def test_list_rules_misuse_is_a_usage_error(args: list[str], message: str) -> No
 def test_cli_failing_run_shows_progress_and_ends_with_the_verdict() -> None:
     """Off a terminal: a line per family and per failure on stderr; the summary on stdout."""
     module = "tests.conformance.test_cli_output:answers_201"
-    done = command("--app", module, *CLI_KEYS, "--select", "OK-200", "DEPTH-MAX")
+    done = command("--app", module, *SUITE_ARGS, "--select", "OK-200", "DEPTH-MAX")
     assert done.returncode == 1, done.stderr
     progress = done.stderr.splitlines()
     assert progress[0].startswith("running ")
@@ -141,7 +142,7 @@ def test_summary_counts_rules_per_level() -> None:
 
 def test_run_quiet_prints_nothing(capfd: pytest.CaptureFixture[str]) -> None:
     """conformance.run(quiet=True), the default, writes nothing to stdout or stderr."""
-    result = conformance.run(app=create_app(), select=["OK-200"], **KEYS)
+    result = conformance.run(app=create_app(), select=["OK-200"], **SUITE_KEYS)
     assert result.outcome("OK-200") == "pass"
     assert capfd.readouterr() == ("", "")
 

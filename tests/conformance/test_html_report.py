@@ -16,7 +16,7 @@ from conformance.html_report import CLASSES, page
 from conformance.outcomes import FAIL, NOT_RUN, PASS, Record, RuleOutcome
 from conformance.report import RunResult
 from simulator.web.app import create_app
-from tests.conformance.conftest import KEYS
+from tests.builders import SUITE_KEYS
 from tests.variants.broken import create_answers_201
 
 DOCS = set(load_spec()["x-sources"].values())
@@ -58,7 +58,7 @@ def assert_self_contained(tree: Element) -> None:
 @pytest.fixture(scope="module")
 def passing(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunResult, Path]:
     directory = tmp_path_factory.mktemp("passing")
-    result = conformance.run(app=create_app(), report_dir=directory, max_examples=3, **KEYS)
+    result = conformance.run(app=create_app(), report_dir=directory, max_examples=3, **SUITE_KEYS)
     return result, directory / "report.html"
 
 
@@ -67,7 +67,7 @@ def failing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunResul
     directory = tmp_path_factory.mktemp("failing")
     with pytest.MonkeyPatch.context() as mp:
         app = create_answers_201(mp)
-        result = conformance.run(app=app, report_dir=directory, max_examples=3, **KEYS)
+        result = conformance.run(app=app, report_dir=directory, max_examples=3, **SUITE_KEYS)
         yield result, directory / "report.html"
 
 

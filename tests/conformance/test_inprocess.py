@@ -13,14 +13,17 @@ import conformance
 from conformance.catalogue import rules
 from conformance.report import RunResult
 from simulator.web.app import create_app
-from tests.conformance.conftest import KEYS, app_endpoints, app_groups
+from tests.builders import SUITE_KEYS
+from tests.conformance.conftest import app_endpoints, app_groups
 
 UNCOVERED = "no check in this suite covers it yet"
 
 
 def full_run(tmp: Path, strict: bool) -> tuple[RunResult, Flask]:
     app = create_app()
-    return conformance.run(app=app, strict=strict, inference=True, report_dir=tmp, **KEYS), app
+    return conformance.run(
+        app=app, strict=strict, inference=True, report_dir=tmp, **SUITE_KEYS
+    ), app
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +85,7 @@ def test_run_observes_every_documented_refusal(default_run: tuple[RunResult, Fla
 
 def test_run_without_role_keys_reports_checks_not_run() -> None:
     """Checks needing a key that wasn't given are not run, and the reason names the option."""
-    result = conformance.run(app=create_app(), api_key=KEYS["api_key"], fuzz=False)
+    result = conformance.run(app=create_app(), api_key=SUITE_KEYS["api_key"], fuzz=False)
     assert result.exit_code == 0
     expected = {
         "ACCESS-SCOPE": "--view-key",
@@ -112,7 +115,9 @@ def counting(app: Flask, counter: list[int], interrupt_at: int | None = None) ->
 def test_run_never_creates_beyond_max_writes(app: Flask) -> None:
     """--max-writes caps the creates; checks that find no budget are not run, with the reason."""
     requests_seen: list[int] = []
-    result = conformance.run(app=counting(app, requests_seen), max_writes=6, fuzz=False, **KEYS)
+    result = conformance.run(
+        app=counting(app, requests_seen), max_writes=6, fuzz=False, **SUITE_KEYS
+    )
     assert sum(requests_seen) <= 6
     reasons = {o.reason for o in result.rules.values() if o.outcome == "not run"}
     assert any("write budget of 6 creates is spent" in r for r in reasons)
@@ -122,7 +127,9 @@ def test_run_never_creates_beyond_max_writes(app: Flask) -> None:
 def test_run_interrupted_cleans_up(app: Flask) -> None:
     """Ctrl-C in the middle of a run still deletes everything the run created."""
     requests_seen: list[int] = []
-    result = conformance.run(app=counting(app, requests_seen, interrupt_at=60), fuzz=False, **KEYS)
+    result = conformance.run(
+        app=counting(app, requests_seen, interrupt_at=60), fuzz=False, **SUITE_KEYS
+    )
     assert result.exit_code == conformance.runner.INTERRUPTED
     assert len(requests_seen) > 60  # the clean-up went on after the interruption
     assert app_groups(app) == []
@@ -131,7 +138,7 @@ def test_run_interrupted_cleans_up(app: Flask) -> None:
 def test_run_twice_in_one_process() -> None:
     """Two runs in a row in one process both work: no state leaks from the first."""
     for _ in range(2):
-        result = conformance.run(app=create_app(), select=["EXTID-UNIQUE", "OK-200"], **KEYS)
+        result = conformance.run(app=create_app(), select=["EXTID-UNIQUE", "OK-200"], **SUITE_KEYS)
         assert result.exit_code == 0
         assert result.outcome("EXTID-UNIQUE") == result.outcome("OK-200") == "pass"
         assert result.outcome("AUTH-SCHEME") == "not run"
@@ -141,4 +148,4 @@ def test_run_twice_in_one_process() -> None:
 def test_run_refuses_unknown_rule_ids() -> None:
     """Selecting a rule ID the catalogue doesn't know is a usage error."""
     with pytest.raises(conformance.UsageError, match="NO-SUCH-RULE"):
-        conformance.run(app=create_app(), select=["NO-SUCH-RULE"], **KEYS)
+        conformance.run(app=create_app(), select=["NO-SUCH-RULE"], **SUITE_KEYS)

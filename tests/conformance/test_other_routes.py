@@ -26,7 +26,8 @@ from conformance.signing import load_signing_key, sign
 from conformance.target import Reply
 from simulator.core.config import DEMO_SIGNING_KEY
 from simulator.web.app import create_app
-from tests.conformance.conftest import KEYS, app_endpoints, app_groups, url_groups
+from tests.builders import SUITE_KEYS
+from tests.conformance.conftest import app_endpoints, app_groups, url_groups
 from tests.conformance.test_inprocess import counting
 
 ONE_CHARACTER = "external_entity_id_of_1_character_is_accepted"
@@ -43,7 +44,7 @@ def test_catalogue_every_rule_has_a_hand_written_check() -> None:
 
 def test_run_without_options_reports_the_new_checks_not_run() -> None:
     """Checks needing a signing key, an org prefix or another key say which option is missing."""
-    result = conformance.run(app=create_app(), api_key=KEYS["api_key"], fuzz=False)
+    result = conformance.run(app=create_app(), api_key=SUITE_KEYS["api_key"], fuzz=False)
     assert result.exit_code == 0
     expected = {
         "REGISTER-OK": "needs --signing-key",
@@ -63,14 +64,14 @@ def test_run_without_options_reports_the_new_checks_not_run() -> None:
 
 def test_run_one_character_id_runs_in_process_without_opt_in() -> None:
     """In-process nothing real can be touched, so the unprefixed-id check runs."""
-    result = conformance.run(app=create_app(), select=["EXTID-REQUIRED"], fuzz=False, **KEYS)
+    result = conformance.run(app=create_app(), select=["EXTID-REQUIRED"], fuzz=False, **SUITE_KEYS)
     assert check_records(result, "EXTID-REQUIRED", ONE_CHARACTER) == {(PASS, "")}
 
 
 @pytest.mark.e2e
 def test_run_one_character_id_needs_opt_in_over_a_socket(sim_url: str) -> None:
     """Over HTTP the unprefixed-id check runs only with allow_unprefixed_ids, and cleans up."""
-    options: dict[str, Any] = {"select": ["EXTID-REQUIRED"], "fuzz": False, **KEYS}
+    options: dict[str, Any] = {"select": ["EXTID-REQUIRED"], "fuzz": False, **SUITE_KEYS}
     result = conformance.run(base_url=sim_url, **options)
     assert result.outcome("EXTID-REQUIRED") == "pass"  # its other checks ran
     assert check_records(result, "EXTID-REQUIRED", ONE_CHARACTER) == {
@@ -88,7 +89,7 @@ def test_run_interrupted_deletes_keys_and_endpoints(app: Flask) -> None:
     for interrupt_at in (6, 20):
         result = conformance.run(
             app=counting(app, seen, interrupt_at=len(seen) + interrupt_at),
-            select=select, fuzz=False, **KEYS,
+            select=select, fuzz=False, **SUITE_KEYS,
         )  # fmt: skip
         assert result.exit_code == conformance.runner.INTERRUPTED
         assert (app_groups(app), app_endpoints(app)) == ([], [])
@@ -146,14 +147,14 @@ def test_signing_key_loads_base64_pem_text_and_pem_file(tmp_path: Path) -> None:
 def test_run_refuses_a_bad_signing_key_or_org_prefix(options: dict[str, Any], message: str) -> None:
     """A signing key that isn't one, or an org prefix with a slash, is a usage error."""
     with pytest.raises(conformance.UsageError, match=message):
-        conformance.run(app=create_app(), api_key=KEYS["api_key"], **options)
+        conformance.run(app=create_app(), api_key=SUITE_KEYS["api_key"], **options)
 
 
 def test_signing_key_error_never_shows_the_key() -> None:
     """The usage error names the option, not the (secret) value."""
     secret = base64.b64encode(Ed25519PrivateKey.generate().private_bytes_raw()[:31]).decode()
     with pytest.raises(conformance.UsageError) as raised:
-        conformance.run(app=create_app(), api_key=KEYS["api_key"], signing_key=secret)
+        conformance.run(app=create_app(), api_key=SUITE_KEYS["api_key"], signing_key=secret)
     assert secret not in str(raised.value)
 
 

@@ -25,7 +25,7 @@ from conformance.recording import (
     normalised,
 )
 from simulator.web.app import create_app
-from tests.conformance.conftest import CLI_KEYS, KEYS
+from tests.builders import SUITE_ARGS, SUITE_KEYS
 from tests.variants.broken import BROKEN
 from tests.variants.valid import VALID
 
@@ -35,7 +35,7 @@ ENDPOINT_RULES = ("EP-RENAME", "EP-REGION", "EP-PATCH", "EP-RESPONSE", "EP-LIST"
 
 def record(app: Flask, directory: Path, select: tuple[str, ...] = ()) -> conformance.RunResult:
     recording = Recording(directory)
-    result = conformance.run(app=app, record=recording, select=select, max_examples=5, **KEYS)
+    result = conformance.run(app=app, record=recording, select=select, max_examples=5, **SUITE_KEYS)
     recording.save(result)
     return result
 
@@ -77,7 +77,7 @@ def test_diff_names_the_rules_a_variant_changes(
 def test_cli_records_and_diffs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`--record` writes the recording and names it; `diff` of two simulator runs exits 0,
     of the simulator and a variant exits 1 naming the rule, of a stray directory exits 2."""
-    args = ["--app", "simulator.web.app:create_app", *CLI_KEYS, "--select", *ENDPOINT_RULES]
+    args = ["--app", "simulator.web.app:create_app", *SUITE_ARGS, "--select", *ENDPOINT_RULES]
     for name in ("a", "b"):
         assert main([*args, "--record", str(tmp_path / name)]) == 0
         assert f"report (recording): {tmp_path / name}" in capsys.readouterr().out
@@ -147,6 +147,6 @@ def test_a_recording_over_http_matches_one_in_process(sim_url: str, tmp_path: Pa
     select = (*ENDPOINT_RULES, "KEY-MINT", "SCHEMA-RESPONSE")
     record(create_app(), tmp_path / "inprocess", select)
     recording = Recording(tmp_path / "http")
-    options = {"record": recording, "select": select, "max_examples": 5, **KEYS}
+    options = {"record": recording, "select": select, "max_examples": 5, **SUITE_KEYS}
     recording.save(conformance.run(base_url=sim_url, **options))
     assert differences(load(tmp_path / "inprocess"), load(tmp_path / "http")) == {}

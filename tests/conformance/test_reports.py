@@ -14,7 +14,7 @@ import conformance
 from conformance.catalogue import rules
 from conformance.deviations import Deviation, DeviationsError, parse_deviations
 from simulator.web.app import create_app
-from tests.conformance.conftest import KEYS
+from tests.builders import SUITE_KEYS
 
 SELECTED = ["OK-200", "EXTID-UNIQUE", "DEPTH-MAX"]
 
@@ -39,7 +39,7 @@ def deviation(rule: str = "OK-200", expires: date | None = None) -> Deviation:
 
 def test_reports_are_written_and_parse(tmp_path: Path) -> None:
     """--report-dir gets JUnit XML, JSON and a Markdown scorecard with a row per rule."""
-    result = conformance.run(app=create_app(), select=SELECTED, report_dir=tmp_path, **KEYS)
+    result = conformance.run(app=create_app(), select=SELECTED, report_dir=tmp_path, **SUITE_KEYS)
     report = json.loads((tmp_path / "conformance.json").read_text())
     assert {r["id"] for r in report["rules"]} == set(rules())
     assert {r["id"]: r["outcome"] for r in report["rules"]}["OK-200"] == "pass"
@@ -55,7 +55,9 @@ def test_reports_are_written_and_parse(tmp_path: Path) -> None:
 
 def test_deviation_accepts_a_listed_failure() -> None:
     """A failure of a rule the deviations file lists is an accepted deviation; the run exits 0."""
-    result = conformance.run(app=answers_201(), select=SELECTED, deviations=(deviation(),), **KEYS)
+    result = conformance.run(
+        app=answers_201(), select=SELECTED, deviations=(deviation(),), **SUITE_KEYS
+    )
     assert result.exit_code == 0
     assert result.outcome("OK-200") == "accepted deviation"
     assert result.rules["OK-200"].reason == "answers 201 on create"
@@ -66,7 +68,9 @@ def test_deviation_accepts_a_listed_failure() -> None:
 def test_deviation_expired_fails_the_run() -> None:
     """An entry past its date fails the run, with a message naming the rule and the date."""
     expired = deviation(expires=date.today() - timedelta(days=1))
-    result = conformance.run(app=answers_201(), select=SELECTED, deviations=(expired,), **KEYS)
+    result = conformance.run(
+        app=answers_201(), select=SELECTED, deviations=(expired,), **SUITE_KEYS
+    )
     assert result.exit_code == 1
     assert result.outcome("OK-200") == "fail"
     assert any("OK-200 expired on" in problem for problem in result.problems)
@@ -75,7 +79,7 @@ def test_deviation_expired_fails_the_run() -> None:
 def test_deviation_expired_fails_even_when_the_rule_passes() -> None:
     """An expired entry fails the run although the implementation now conforms."""
     expired = deviation(expires=date.today() - timedelta(days=1))
-    result = conformance.run(app=create_app(), select=SELECTED, deviations=(expired,), **KEYS)
+    result = conformance.run(app=create_app(), select=SELECTED, deviations=(expired,), **SUITE_KEYS)
     assert result.outcome("OK-200") == "pass"
     assert result.exit_code == 1
 

@@ -19,7 +19,9 @@ from conformance.checks import registered
 from conformance.compare import is_rfc3339_utc
 from conformance.target import Reply, TargetUnreachable, preflight, retry_delay, send_with_backoff
 from simulator.web.app import create_app
-from tests.conformance.conftest import KEYS, app_groups, free_port
+from tests.builders import SUITE_KEYS
+from tests.conformance.conftest import app_groups
+from tests.servers import free_port
 
 PACKAGE = Path(conformance.__file__).parent
 IN_SCOPE = ("createGroup", "getGroup", "deleteGroup")
@@ -184,7 +186,7 @@ def test_fuzzing_only_touches_what_the_run_created() -> None:
         )
         return [body]
 
-    result = conformance.run(app=recording, select=["SCHEMA-STATUS"], max_examples=5, **KEYS)
+    result = conformance.run(app=recording, select=["SCHEMA-STATUS"], max_examples=5, **SUITE_KEYS)
     created = {answer.get("id") or answer.get("prefix") for method, _, _, code, answer in seen
                if method == "POST" and code == 200 and isinstance(answer, dict)}  # fmt: skip
     for method, path, sent, code, _ in seen:

@@ -11,17 +11,16 @@ import subprocess
 import pytest
 import requests
 
-from tests.e2e.conftest import GROUPS, MANAGE_KEY, Sim, group_body, start_sim, unique
+from tests.builders import GROUPS, MANAGE_KEY, group_body, unique
+from tests.servers import BANNER_END, FrontierSim, start_frontier_sim
 
-BANNER_END = "Press Ctrl-C to stop."
 
-
-def requests_after_banner(sim: Sim) -> list[str]:
+def requests_after_banner(sim: FrontierSim) -> list[str]:
     return [line for line in sim.output().partition(BANNER_END)[2].splitlines() if line.strip()]
 
 
 @pytest.mark.e2e
-def test_banner_example_runs_as_pasted(sim: Sim) -> None:
+def test_banner_example_runs_as_pasted(sim: FrontierSim) -> None:
     """The `Try:` line, split as a shell splits it, lists the groups with a working key."""
     line = next(line for line in sim.output().splitlines() if line.startswith("Try: "))
     words = shlex.split(line.removeprefix("Try: "))
@@ -39,7 +38,7 @@ def test_banner_example_runs_as_pasted(sim: Sim) -> None:
 
 
 @pytest.mark.e2e
-def test_every_request_gets_a_line_with_its_status_and_rule(sim: Sim) -> None:
+def test_every_request_gets_a_line_with_its_status_and_rule(sim: FrontierSim) -> None:
     before = len(requests_after_banner(sim))
     extid = unique("console")
     assert sim.create(group_body(extid)).status_code == 200
@@ -58,7 +57,7 @@ def test_every_request_gets_a_line_with_its_status_and_rule(sim: Sim) -> None:
 def test_json_lines_and_quiet() -> None:
     """--log-format json writes a JSON object per request; --quiet writes nothing per request."""
     for args, expected in ((["--log-format", "json"], 2), (["--quiet"], 0)):
-        sim = start_sim(args)
+        sim = start_frontier_sim(*args)
         try:
             before = len(requests_after_banner(sim))
             sim.create(group_body(unique("json")))

@@ -8,12 +8,12 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.fuzz import fuzz, report
-from tests.e2e.conftest import Sim
+from tests.servers import FrontierSim
 
 pytestmark = pytest.mark.e2e
 
 
-def test_generated_requests_get_no_5xx_and_no_undocumented_answer(sim: Sim) -> None:
+def test_generated_requests_get_no_5xx_and_no_undocumented_answer(sim: FrontierSim) -> None:
     """300 positive and negative cases: no 5xx, every answer as openapi.yaml documents it."""
     tally = fuzz(sim.url, 300, base_seed=20261128)
     assert tally.cases >= 300

@@ -11,12 +11,12 @@ import openai
 import pytest
 import requests
 
-from simulator.testing import SimulatorClient, ThreadedSimulator
-from tests.e2e.conftest import Sim, group_body, unique
+from simulator.testing import SimulatorClient
+from tests.builders import SLUG, group_body, model, unique
 from tests.e2e.test_races import THREADS, race
+from tests.servers import FrontierSim, ThreadedSimulator
 
 pytestmark = pytest.mark.e2e
-SLUG = "your-org/your-model"
 HI = [{"role": "user", "content": "hi"}]  # 1 prompt token + the 9-token reply = 10
 
 
@@ -150,13 +150,10 @@ def test_a_cut_stream_ends_early_for_the_sdk(gateway: SimulatorClient) -> None:
     assert received == ["", "This", " is"]
 
 
-def test_concurrent_calls_never_over_admit(sim: Sim) -> None:
+def test_concurrent_calls_never_over_admit(sim: FrontierSim) -> None:
     """LIMIT-ENFORCED under concurrency: 32 racing calls against REQUEST/MINUTE 10 on the
     real server give exactly ten 200s, the rest 429."""
-    body = group_body(unique("race"))
-    body["models"] = [
-        {"slug": SLUG, "rate_limits": [{"type": "REQUEST", "unit": "MINUTE", "threshold": 10}]}
-    ]
+    body = group_body(unique("race"), models=[model(rate=[("REQUEST", "MINUTE", 10)])])
     created = sim.create(body)
     assert created.status_code == 200, created.text
     group_id = created.json()["id"]

@@ -14,7 +14,8 @@ from typing import Any, TypeVar
 import pytest
 import requests
 
-from tests.e2e.conftest import GROUPS, Sim, group_body, unique
+from tests.builders import GROUPS, group_body, unique
+from tests.servers import FrontierSim
 
 pytestmark = pytest.mark.e2e
 T = TypeVar("T")
@@ -46,7 +47,7 @@ def race(threads: int, work: Callable[[int], T]) -> list[T]:
     return results
 
 
-def chain(sim: Sim, levels: int, mode: str = "INDEPENDENT") -> list[str]:
+def chain(sim: FrontierSim, levels: int, mode: str = "INDEPENDENT") -> list[str]:
     """A root and its descendants, one per level; their ids, root first."""
     ids: list[str] = []
     for _ in range(levels):
@@ -56,7 +57,7 @@ def chain(sim: Sim, levels: int, mode: str = "INDEPENDENT") -> list[str]:
     return ids
 
 
-def test_delete_of_a_parent_racing_child_creates_leaves_no_orphan(sim: Sim) -> None:
+def test_delete_of_a_parent_racing_child_creates_leaves_no_orphan(sim: FrontierSim) -> None:
     """DELETE-RECURSIVE under concurrency: every child that got a 200 is 404 afterwards."""
     for _ in range(3):
         parent = chain(sim, 1)[0]
@@ -70,7 +71,9 @@ def test_delete_of_a_parent_racing_child_creates_leaves_no_orphan(sim: Sim) -> N
         assert some_exist
 
 
-def _create_under_while_deleting(sim: Sim, parent: str) -> tuple[list[str], Counter[int], bool]:
+def _create_under_while_deleting(
+    sim: FrontierSim, parent: str
+) -> tuple[list[str], Counter[int], bool]:
     """16 threads create children (and a grandchild under each) while the parent is deleted."""
     created: list[str] = []
     statuses: Counter[int] = Counter()
@@ -115,7 +118,7 @@ def _catching(failures: list[BaseException], work: Callable[..., Any], *args: An
         failures.append(error)
 
 
-def test_children_of_a_level_5_group_are_all_refused(sim: Sim) -> None:
+def test_children_of_a_level_5_group_are_all_refused(sim: FrontierSim) -> None:
     """DEPTH-MAX under concurrency: 32 simultaneous creates under level 5 all get 400."""
     level_5 = chain(sim, 5)[-1]
     answers = race(THREADS, lambda _: sim.create(group_body(unique("level-6"), level_5)))
@@ -123,7 +126,7 @@ def test_children_of_a_level_5_group_are_all_refused(sim: Sim) -> None:
     assert {a.headers[RULE] for a in answers} == {"DEPTH-MAX"}
 
 
-def test_racing_level_5_creates_never_allow_a_sixth_level(sim: Sim) -> None:
+def test_racing_level_5_creates_never_allow_a_sixth_level(sim: FrontierSim) -> None:
     """DEPTH-MAX: groups made level 5 a moment ago refuse children, whoever asks first."""
     level_4 = chain(sim, 4, "CASCADING")[-1]
     level_5: list[str] = []
@@ -142,7 +145,7 @@ def test_racing_level_5_creates_never_allow_a_sixth_level(sim: Sim) -> None:
     assert {a.headers[RULE] for a in attempts} == {"DEPTH-MAX"}
 
 
-def test_duplicate_external_entity_ids_have_one_winner_per_round(sim: Sim) -> None:
+def test_duplicate_external_entity_ids_have_one_winner_per_round(sim: FrontierSim) -> None:
     """EXTID-UNIQUE and EXTID-REUSE: 32 racing creates of one id admit one, round after round."""
     external_entity_id = unique("duplicate")
     for _ in range(4):

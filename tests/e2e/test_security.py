@@ -1,5 +1,6 @@
 """Keys stay secret and the server stays local: nothing it prints holds a key after start-up,
-it listens on loopback only by default, and keys are matched by digest.
+and it listens on loopback only by default (tests/core/test_access.py: keys are matched by
+digest).
 """
 
 from __future__ import annotations
@@ -8,15 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from simulator.core.access import ApiKey, KeyRing, Scope, Workspace
-from simulator.core.errors import Unauthenticated
-from tests.e2e.conftest import GROUPS, MANAGE_KEY, Sim, group_body, unique
+from tests.builders import GROUPS, MANAGE_KEY, group_body, unique
+from tests.servers import BANNER_END, FrontierSim
 
-BANNER_END = "Press Ctrl-C to stop."
+pytestmark = pytest.mark.e2e
 
 
-@pytest.mark.e2e
-def test_server_output_never_holds_a_key_sent_to_it(sim: Sim) -> None:
+def test_server_output_never_holds_a_key_sent_to_it(sim: FrontierSim) -> None:
     """The access log names no key: keys sent as Api-Key or Bearer, known or not, are never
     printed."""
     unknown = f"leaked-{unique('secret')}"
@@ -39,8 +38,7 @@ def test_server_output_never_holds_a_key_sent_to_it(sim: Sim) -> None:
         assert not [key for key in sent if key in journal.text]
 
 
-@pytest.mark.e2e
-def test_server_listens_on_loopback_only_by_default(sim: Sim) -> None:
+def test_server_listens_on_loopback_only_by_default(sim: FrontierSim) -> None:
     """`frontier-sim` with no --host binds 127.0.0.1 and prints no exposure warning."""
     assert f"listening on http://127.0.0.1:{sim.port}" in sim.output()
     assert "WARNING" not in sim.output()
@@ -69,13 +67,3 @@ def _address(hex_address: str) -> str:
     if len(hex_address) == 8:  # IPv4, little-endian
         return ".".join(str(int(hex_address[i : i + 2], 16)) for i in (6, 4, 2, 0))
     return "ipv6:" + hex_address
-
-
-def test_keyring_refuses_a_near_miss_key_like_any_other() -> None:
-    """Keys are looked up by SHA-256 digest: a guess one character off is just unknown."""
-    acme = Workspace("acme")
-    ring = KeyRing([ApiKey(MANAGE_KEY, acme, Scope.MANAGEMENT)])
-    assert ring.authenticate(f"Api-Key {MANAGE_KEY}").workspace is acme
-    for guess in (MANAGE_KEY[:-1], MANAGE_KEY[:-1] + "x", MANAGE_KEY + "x", "x"):
-        with pytest.raises(Unauthenticated):
-            ring.authenticate(f"Api-Key {guess}")

@@ -7,18 +7,8 @@ from dataclasses import dataclass
 import pytest
 
 import conformance
-from simulator.core.config import DEMO_SIGNING_KEY
+from tests.builders import SUITE_KEYS
 from tests.variants.broken import Variant
-
-KEYS = {
-    "api_key": "sim-manage-acme",
-    "view_key": "sim-view-acme",
-    "other_workspace_key": "sim-manage-globex",
-    "not_onboarded_key": "sim-manage-initech",
-    "no_public_key_workspace_key": "sim-manage-globex",  # globex has no public key on file
-    "signing_key": DEMO_SIGNING_KEY,
-    "org_prefix": "acme",
-}
 
 
 @dataclass(frozen=True)
@@ -40,6 +30,6 @@ class Verdict:
 def judge(variant: Variant, *, max_examples: int = 5, strict: bool = False) -> Verdict:
     with pytest.MonkeyPatch.context() as mp:
         app = variant.build(mp)
-        result = conformance.run(app=app, max_examples=max_examples, strict=strict, **KEYS)
+        result = conformance.run(app=app, max_examples=max_examples, strict=strict, **SUITE_KEYS)
     failed = frozenset(rule for rule, o in result.rules.items() if o.outcome == "fail")
     return Verdict(variant, result.exit_code, failed)

@@ -7,8 +7,8 @@ import pytest
 import conformance
 from simulator import create_app
 from simulator.core.spec import load_spec
+from tests.builders import SUITE_KEYS
 from tests.variants.broken import Variant
-from tests.variants.harness import KEYS
 from tests.variants.inference import INFERENCE_BROKEN
 
 # The rules of the inference route and of the usage counters it drives.
@@ -21,7 +21,7 @@ RULES = (
 
 def failed_rules(app: object, strict: bool = False) -> tuple[int, set[str]]:
     result = conformance.run(
-        app=app, inference=True, select=RULES, fuzz=False, strict=strict, **KEYS
+        app=app, inference=True, select=RULES, fuzz=False, strict=strict, **SUITE_KEYS
     )
     return result.exit_code, {rule for rule, o in result.rules.items() if o.outcome == "fail"}
 

@@ -1,0 +1,80 @@
+"""Deterministic ids: POST /_sim/seed restarts the id generator, and a reset with a seed
+repeats the sequence, while ids in use are never handed out twice (RESP-ID)."""
+
+from __future__ import annotations
+
+from flask.testing import FlaskClient
+
+from simulator import create_app
+from simulator.core.config import DEFAULT_CONFIG, config_from_mapping
+from tests.builders import ENDPOINTS, GROUPS, MANAGE, create_group, endpoint_body
+
+
+def made_ids(client: FlaskClient, count: int = 3) -> list[str]:
+    """Ids of `count` new groups, a minted key prefix and an endpoint."""
+    ids = [create_group(client, f"g{i}")["id"] for i in range(count)]
+    minted = client.post(f"{GROUPS}/{ids[0]}/api_keys", headers=MANAGE).get_json()
+    endpoint = client.post(ENDPOINTS, json=endpoint_body(), headers=MANAGE).get_json()
+    return [*ids, minted["prefix"], endpoint["id"]]
+
+
+def test_id_seed_gives_the_same_ids_in_two_simulators() -> None:
+    """Two simulators seeded alike give the same groups, key prefixes and endpoint ids."""
+    first, second = create_app().test_client(), create_app().test_client()
+    for client in (first, second):
+        assert client.post("/_sim/seed", json={"seed": 42}).get_json() == {"seed": 42}
+    assert made_ids(first) == made_ids(second)
+
+
+def test_id_seed_differs_between_seeds() -> None:
+    """Different seeds give different ids."""
+    first, second = create_app().test_client(), create_app().test_client()
+    first.post("/_sim/seed", json={"seed": 1})
+    second.post("/_sim/seed", json={"seed": 2})
+    assert made_ids(first) != made_ids(second)
+
+
+def test_id_seed_is_reused_by_every_reset(client: FlaskClient) -> None:
+    """After a seed, each reset restarts the same sequence: a test sees the same ids every run."""
+    client.post("/_sim/seed", json={"seed": 7})
+    client.post("/_sim/reset")
+    first = made_ids(client)
+    client.post("/_sim/reset")
+    assert made_ids(client) == first
+
+
+def test_id_seed_from_configuration_applies_at_start_and_reset() -> None:
+    """`id_seed` in the configuration seeds the generator at start and at every reset."""
+    config = config_from_mapping({**DEFAULT_CONFIG, "id_seed": 42})
+    client = create_app(config).test_client()
+    at_start = made_ids(client)
+    assert made_ids(create_app(config).test_client()) == at_start
+    client.post("/_sim/reset")
+    assert made_ids(client) == at_start
+
+
+def test_id_seed_never_reissues_an_id_in_use(client: FlaskClient) -> None:
+    """Reseeding mid-test skips ids still in use, so no two live groups share one."""
+    client.post("/_sim/seed", json={"seed": 5})
+    live = made_ids(client)
+    client.post("/_sim/seed", json={"seed": 5})
+    later = [create_group(client, f"h{i}")["id"] for i in range(5)]
+    assert set(later).isdisjoint(live)
+
+
+def test_id_seed_null_makes_ids_random_again(client: FlaskClient) -> None:
+    """`{"seed": null}` returns to random ids; a reset then doesn't repeat them."""
+    client.post("/_sim/seed", json={"seed": 3})
+    client.post("/_sim/seed", json={"seed": None})
+    client.post("/_sim/reset")
+    first = made_ids(client)
+    client.post("/_sim/reset")
+    assert made_ids(client) != first
+
+
+def test_id_seed_refuses_a_bad_body(client: FlaskClient) -> None:
+    """The seed must be an integer or null."""
+    for body in ({"seed": "42"}, {}, {"seed": 1, "other": 2}):
+        response = client.post("/_sim/seed", json=body)
+        assert response.status_code == 400, body
+        assert "error" in response.get_json()
