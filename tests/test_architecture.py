@@ -1,5 +1,6 @@
-"""Tests of the simulator's shape: the import boundary, the error-to-status map against
-openapi.yaml, the spec's validity, routes against operations, and rule coverage."""
+"""Tests of the project's shape: the import boundary, the error-to-status map against
+openapi.yaml, the spec's validity, routes against operations, rule coverage by the tests, and
+variants that touch only public names."""
 
 from __future__ import annotations
 
@@ -24,8 +25,12 @@ PACKAGE = Path(simulator.__file__).parent
 LAYERS = ("core", "harness", "web")
 CORE = sorted((PACKAGE / "core").glob("*.py"))
 HTTP_PACKAGES = {"flask", "werkzeug"}
+TESTS = Path(__file__).parent
 # The simulator's own tests of the Gateway's behaviour, by layer.
-BEHAVIOUR_TESTS = [Path(__file__).parent / layer for layer in ("core", "http", "e2e")]
+BEHAVIOUR_TESTS = [TESTS / layer for layer in ("core", "http", "e2e")]
+# Deliberately broken and valid simulators: they may patch public names only.
+VARIANTS = [*sorted((TESTS / "variants").glob("*.py")), TESTS / "conformance" / "test_broken.py"]
+PRIVATE = re.compile(r"_[a-z0-9][a-z0-9_]*")
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -169,6 +174,33 @@ def test_every_rule_of_every_operation_is_named_by_a_test() -> None:
             named |= strings_in(path)
     missing = sorted(rule for rule in wanted if not any(names(rule, s) for s in named))
     assert missing == []
+
+
+@pytest.mark.parametrize("path", VARIANTS, ids=lambda p: p.name)
+def test_variants_name_no_private_name_of_the_simulator(path: Path) -> None:
+    """A variant overrides public functions, methods, schemas or views only, so renaming a
+    private helper of the simulator breaks none of them."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Attribute) and PRIVATE.fullmatch(node.attr):
+            found.append(f"line {node.lineno}: .{node.attr}")
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("simulator"):
+            found += [
+                f"line {node.lineno}: import {a.name}" for a in node.names if a.name[0] == "_"
+            ]
+        elif isinstance(node, ast.Call) and not _is_str_method(node):
+            found += [
+                f"line {node.lineno}: {arg.value!r}"
+                for arg in node.args
+                if isinstance(arg, ast.Constant)
+                and isinstance(arg.value, str)
+                and PRIVATE.fullmatch(arg.value)
+            ]  # a name given to setattr or a patching helper
+    assert found == []
+
+
+def _is_str_method(call: ast.Call) -> bool:
+    return isinstance(call.func, ast.Attribute) and call.func.attr in ("endswith", "startswith")
 
 
 def test_every_catalogued_rule_belongs_to_some_operation() -> None:

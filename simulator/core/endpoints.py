@@ -129,7 +129,7 @@ class EndpointBook:
         """EP-REGION: no region (or null) is the default region."""
         checked = check_targets(targets)
         with self.lock:
-            self._claim_slug(workspace, slug)
+            self.claim_slug(workspace, slug)
             now = self._clock()
             endpoint = Endpoint(self._new_id(), workspace.name, slug, checked, now, now,
                                 region=region or default_region())  # fmt: skip
@@ -143,7 +143,7 @@ class EndpointBook:
         with self.lock:
             if endpoint.id in self._by_id:
                 raise ValueError(f"endpoint id {endpoint.id!r} is used twice")
-            self._claim_slug(workspace, endpoint.slug)
+            self.claim_slug(workspace, endpoint.slug)
             return self._insert(endpoint)
 
     def all(self) -> list[Endpoint]:
@@ -191,7 +191,7 @@ class EndpointBook:
             if slug != endpoint.slug:
                 if not rename:
                     raise EndpointSlugImmutable()
-                self._claim_slug(workspace, slug)
+                self.claim_slug(workspace, slug)
                 del self._by_slug[endpoint.slug]
                 self._by_slug[slug] = endpoint
                 endpoint.slug = slug
@@ -216,7 +216,8 @@ class EndpointBook:
         self._listing.setdefault(endpoint.workspace, []).append(endpoint)
         return endpoint
 
-    def _claim_slug(self, workspace: Workspace, slug: str) -> None:
+    def claim_slug(self, workspace: Workspace, slug: str) -> None:
+        """EP-SLUG-PREFIX and EP-SLUG-UNIQUE for a new or renamed endpoint (under `lock`)."""
         org = slug.partition("/")[0]
         if org not in workspace.org_prefixes:  # EP-SLUG-PREFIX
             raise EndpointSlugNotOwned(

@@ -29,7 +29,7 @@ def effective_models(group: Group) -> list[EffectiveModel]:
     EFFECTIVE-SLUGS: exactly the group's own slugs. EFFECTIVE-ROOT follows from both modes.
     """
     chain = list(group.lineage())
-    resolve = _cascading if group.mode == CASCADING else _independent
+    resolve = cascading_limits if group.mode == CASCADING else independent_limits
     return [
         EffectiveModel(m.slug, *(resolve(chain, m.slug, kind) for kind in LIMIT_KINDS))
         for m in group.models
@@ -44,11 +44,11 @@ def effective_model(group: Group, slug: str) -> EffectiveModel | None:
     if group.model(slug) is None:  # EFFECTIVE-SLUGS
         return None
     chain = list(group.lineage())
-    resolve = _cascading if group.mode == CASCADING else _independent
+    resolve = cascading_limits if group.mode == CASCADING else independent_limits
     return EffectiveModel(slug, *(resolve(chain, slug, kind) for kind in LIMIT_KINDS))
 
 
-def _declared(chain: list[Group], slug: str, kind: str) -> Iterable[tuple[Group, Limit]]:
+def declared_limits(chain: list[Group], slug: str, kind: str) -> Iterable[tuple[Group, Limit]]:
     """Every (declaring group, limit) for `slug` along the chain, closest group first."""
     for group in chain:
         config = group.model(slug)
@@ -57,20 +57,24 @@ def _declared(chain: list[Group], slug: str, kind: str) -> Iterable[tuple[Group,
                 yield group, limit
 
 
-def _independent(chain: list[Group], slug: str, kind: str) -> tuple[EffectiveLimit, ...]:
-    # EFFECTIVE-INDEPENDENT: each (type, unit) resolves to the closest declaring group.
+def independent_limits(chain: list[Group], slug: str, kind: str) -> tuple[EffectiveLimit, ...]:
+    """EFFECTIVE-INDEPENDENT: each (type, unit) resolves to the closest declaring group.
+
+    `chain` is the group and its ancestors, closest first; `kind` is RATE or USAGE.
+    """
     resolved: dict[tuple[str, str], EffectiveLimit] = {}
-    for group, limit in _declared(chain, slug, kind):
-        resolved.setdefault(limit.key, _anchored(limit, group))
+    for group, limit in declared_limits(chain, slug, kind):
+        resolved.setdefault(limit.key, anchored(limit, group))
     return tuple(resolved.values())
 
 
-def _cascading(chain: list[Group], slug: str, kind: str) -> tuple[EffectiveLimit, ...]:
-    # EFFECTIVE-CASCADING: own limits and every ancestor's, each anchored where declared.
-    return tuple(_anchored(limit, group) for group, limit in _declared(chain, slug, kind))
+def cascading_limits(chain: list[Group], slug: str, kind: str) -> tuple[EffectiveLimit, ...]:
+    """EFFECTIVE-CASCADING: own limits and every ancestor's, each anchored where declared."""
+    return tuple(anchored(limit, group) for group, limit in declared_limits(chain, slug, kind))
 
 
-def _anchored(limit: Limit, group: Group) -> EffectiveLimit:
+def anchored(limit: Limit, group: Group) -> EffectiveLimit:
+    """`limit` as an effective limit whose source_group is `group`."""
     return EffectiveLimit(limit.type, limit.unit, limit.threshold, group.id)
 
 

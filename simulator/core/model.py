@@ -146,7 +146,7 @@ def group_update_from_json(body: Mapping[str, Any]) -> GroupUpdate:
 
 def models_from_json(models: Iterable[Mapping[str, Any]]) -> tuple[ModelConfig, ...]:
     configs = tuple(_model_from_json(m) for m in models)
-    _refuse_duplicate_slugs(configs)
+    refuse_duplicate_slugs(configs)
     return configs
 
 
@@ -156,7 +156,7 @@ def _model_from_json(model: Mapping[str, Any]) -> ModelConfig:
         rate_limits=_limits(model.get("rate_limits") or ()),
         usage_limits=_limits(model.get("usage_limits") or ()),
     )
-    _refuse_duplicate_limits(config)
+    refuse_duplicate_limits(config)
     return config
 
 
@@ -165,7 +165,8 @@ def _limits(entries: Iterable[Mapping[str, Any]]) -> tuple[Limit, ...]:
     return tuple(Limit(e["type"], e["unit"], int(e["threshold"])) for e in entries)
 
 
-def _refuse_duplicate_slugs(configs: tuple[ModelConfig, ...]) -> None:
+def refuse_duplicate_slugs(configs: tuple[ModelConfig, ...]) -> None:
+    """SLUG-UNIQUE: a slug appears once in `models`."""
     seen: set[str] = set()
     for config in configs:
         if config.slug in seen:  # SLUG-UNIQUE
@@ -173,7 +174,8 @@ def _refuse_duplicate_slugs(configs: tuple[ModelConfig, ...]) -> None:
         seen.add(config.slug)
 
 
-def _refuse_duplicate_limits(config: ModelConfig) -> None:
+def refuse_duplicate_limits(config: ModelConfig) -> None:
+    """RATE-ONE-PER-TYPE and USAGE-ONE-PER-TYPE-UNIT within one model entry."""
     rate_types = [limit.type for limit in config.rate_limits]
     for kind in dict.fromkeys(rate_types):  # request order: the message never depends on hashing
         if rate_types.count(kind) > 1:  # RATE-ONE-PER-TYPE: TOKEN/SECOND + TOKEN/MINUTE too

@@ -145,20 +145,20 @@ class Store:
         with self.lock:
             if external_entity_id is None:
                 return page(self._listing.get(workspace, []), after, limit, _seq)
-            match = self._by_external_id.get((workspace, external_entity_id))
+            match = self.find_by_external_id(workspace, external_entity_id)
             return page([match] if match else [], after, limit, _seq)
 
     def update_group(self, workspace: str, group_id: str, update: GroupUpdate) -> Group:
         """PATCH-NAME and PATCH-REPLACE, refused whole on PATCH-IMMUTABLE or PATCH-CASCADE."""
         with self.lock:
             group = self.get_group(workspace, group_id)
-            _refuse_immutable_changes(group, update)
+            refuse_immutable_changes(group, update)
             if (
                 update.models is not None
                 and group.mode == CASCADING
                 and (
-                    any(exceeds(a.models, update.models) for a in _ancestors(group))
-                    or any(exceeds(update.models, d.models) for d in _descendants(group))
+                    any(exceeds(a.models, update.models) for a in ancestors(group))
+                    or any(exceeds(update.models, d.models) for d in descendants(group))
                 )
             ):
                 raise ChildExceedsAncestorLimit()
@@ -179,7 +179,7 @@ class Store:
             listing = self._listing[workspace]
             for doomed in list(group.subtree()):
                 del self._groups[doomed.id]
-                del self._by_external_id[(workspace, doomed.external_entity_id)]
+                self.release_external_id(workspace, doomed.external_entity_id)
                 del listing[_index(listing, doomed)]
                 for record in doomed.keys.values():
                     self._forget_key(record)
@@ -205,7 +205,7 @@ class Store:
         with self.lock:
             group = self.get_group(workspace, group_id)
             prefix = key[:PREFIX_LENGTH]
-            if (workspace, prefix) in self._key_owner:  # REGISTER-PREFIX-UNIQUE
+            if self.key_prefix_taken(workspace, prefix):  # REGISTER-PREFIX-UNIQUE
                 raise KeyPrefixTaken()
             return self._add_key(group, prefix, name, key)
 
@@ -243,6 +243,61 @@ class Store:
             return None
         return self._groups[records[0].group_id], records[0]
 
+    def key_prefix_taken(self, workspace: str, prefix: str) -> bool:
+        """True when a key with this prefix was ever added in the workspace, revoked or not."""
+        with self.lock:
+            return (workspace, prefix) in self._key_owner
+
+    # The rules of a create, and the index of external_entity_ids. Each is one method, so a
+    # subclass (or a test's deliberately broken variant) can change one rule alone.
+
+    def parent_of(self, workspace: str, new: NewGroup) -> Group | None:
+        """The parent a create names, or None for a root (PARENT-EXISTS: 404 for another
+        workspace's group as for an unknown one)."""
+        if new.parent_id is None:
+            return None
+        with self.lock:
+            parent = self._groups.get(new.parent_id)
+            if parent is None or parent.workspace != workspace:
+                raise ParentNotFound(f"Parent group {new.parent_id!r} not found.")
+            return parent
+
+    @staticmethod
+    def refuse_misplaced_child(new: NewGroup, parent: Group | None) -> None:
+        """The hierarchy rules of a create, in ERR-ONE-RULE order: MODE-MATCH, DEPTH-MAX,
+        CASCADE-CEILING against every ancestor."""
+        if parent is None:
+            return
+        if new.mode != parent.mode:  # MODE-MATCH
+            raise ModeMismatch(
+                f"limit_enforcement {new.mode} doesn't match the parent's {parent.mode}; "
+                "a hierarchy has one mode."
+            )
+        if parent.depth >= MAX_DEPTH:  # DEPTH-MAX
+            raise HierarchyTooDeep(
+                f"The parent is at level {parent.depth}; hierarchies are capped at "
+                f"{MAX_DEPTH} levels deep."
+            )
+        if new.mode == CASCADING and any(
+            exceeds(ancestor.models, new.models) for ancestor in parent.lineage()
+        ):  # CASCADE-CEILING
+            raise ChildExceedsAncestorLimit()
+
+    def find_by_external_id(self, workspace: str, external_entity_id: str) -> Group | None:
+        """The group holding this external_entity_id in the workspace (EXTID-UNIQUE)."""
+        with self.lock:
+            return self._by_external_id.get((workspace, external_entity_id))
+
+    def claim_external_id(self, group: Group) -> None:
+        """Files `group` under its external_entity_id; a create does it once its rules pass."""
+        with self.lock:
+            self._by_external_id[(group.workspace, group.external_entity_id)] = group
+
+    def release_external_id(self, workspace: str, external_entity_id: str) -> None:
+        """Frees an external_entity_id for a later create (EXTID-REUSE: a delete frees it)."""
+        with self.lock:
+            del self._by_external_id[(workspace, external_entity_id)]
+
     # Snapshots, seeds and reset (the control API).
 
     def all_groups(self) -> list[Group]:
@@ -266,13 +321,13 @@ class Store:
 
     def restore_key(self, group: Group, prefix: str, name: str | None, key_digest: bytes) -> None:
         with self.lock:
-            if (group.workspace, prefix) in self._key_owner:  # REGISTER-PREFIX-UNIQUE
+            if self.key_prefix_taken(group.workspace, prefix):  # REGISTER-PREFIX-UNIQUE
                 raise KeyPrefixTaken()
             self._install_key(group, prefix, name, key_digest)
 
     def reserve_prefix(self, workspace: str, prefix: str, group_id: str) -> None:
         with self.lock:
-            if (workspace, prefix) in self._key_owner:
+            if self.key_prefix_taken(workspace, prefix):
                 raise KeyPrefixTaken()
             self._key_owner[(workspace, prefix)] = group_id
 
@@ -295,9 +350,9 @@ class Store:
         group_id: str | None = None,
         created_at: str | None = None,
     ) -> Group:
-        parent = self._parent_of(workspace, new)
-        self._refuse_misplaced_child(new, parent)
-        if (workspace, new.external_entity_id) in self._by_external_id:  # EXTID-UNIQUE
+        parent = self.parent_of(workspace, new)
+        self.refuse_misplaced_child(new, parent)
+        if self.find_by_external_id(workspace, new.external_entity_id) is not None:  # EXTID-UNIQUE
             raise DuplicateExternalEntityId(
                 f"A group with external_entity_id {new.external_entity_id!r} "
                 "already exists in this workspace."
@@ -315,7 +370,7 @@ class Store:
             depth=parent.depth + 1 if parent else 1,
         )
         self._groups[group.id] = group
-        self._by_external_id[(workspace, group.external_entity_id)] = group
+        self.claim_external_id(group)
         self._listing.setdefault(workspace, []).append(group)
         if parent is not None:
             parent.children.append(group)
@@ -343,35 +398,8 @@ class Store:
         self._seq += 1
         return self._seq
 
-    def _parent_of(self, workspace: str, new: NewGroup) -> Group | None:
-        if new.parent_id is None:
-            return None
-        parent = self._groups.get(new.parent_id)
-        if parent is None or parent.workspace != workspace:  # PARENT-EXISTS: 404 for both
-            raise ParentNotFound(f"Parent group {new.parent_id!r} not found.")
-        return parent
 
-    @staticmethod
-    def _refuse_misplaced_child(new: NewGroup, parent: Group | None) -> None:
-        if parent is None:
-            return
-        if new.mode != parent.mode:  # MODE-MATCH
-            raise ModeMismatch(
-                f"limit_enforcement {new.mode} doesn't match the parent's {parent.mode}; "
-                "a hierarchy has one mode."
-            )
-        if parent.depth >= MAX_DEPTH:  # DEPTH-MAX
-            raise HierarchyTooDeep(
-                f"The parent is at level {parent.depth}; hierarchies are capped at "
-                f"{MAX_DEPTH} levels deep."
-            )
-        if new.mode == CASCADING and any(
-            exceeds(ancestor.models, new.models) for ancestor in parent.lineage()
-        ):  # CASCADE-CEILING
-            raise ChildExceedsAncestorLimit()
-
-
-def _refuse_immutable_changes(group: Group, update: GroupUpdate) -> None:
+def refuse_immutable_changes(group: Group, update: GroupUpdate) -> None:
     """PATCH-IMMUTABLE: the same value may be sent again; a new one is refused."""
     current = {"limit_enforcement": group.mode, "parent_group_id": _parent_id(group)}
     if update.external_entity_id not in (None, group.external_entity_id):
@@ -385,11 +413,13 @@ def _parent_id(group: Group) -> str | None:
     return group.parent.id if group.parent else None
 
 
-def _ancestors(group: Group) -> Iterator[Group]:
+def ancestors(group: Group) -> Iterator[Group]:
+    """The groups above `group`, its parent first: a cascading update stays under them."""
     return (g for g in group.lineage() if g is not group)
 
 
-def _descendants(group: Group) -> Iterator[Group]:
+def descendants(group: Group) -> Iterator[Group]:
+    """The groups below `group`, parents first: a cascading update stays above them."""
     return (g for g in group.subtree() if g is not group)
 
 

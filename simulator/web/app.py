@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,12 +103,15 @@ def create_app(
     store: Store | None = None,
     seed: Seed | None = None,
     control_api: bool = True,
+    spec: Mapping[str, Any] | None = None,
 ) -> Flask:
     """An app with its own state. `seed` is created first (SeedError if refused);
     `control_api=False` leaves out the test-only `/_sim/` routes and `X-Sim-Fault` header.
+    `spec` is the OpenAPI document whose schemas validate request bodies and queries
+    (openapi.yaml by default), so an edited contract can be served as it is.
     """
     config = config or default_config()
-    spec = load_spec()
+    spec = spec or load_spec()
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     clock = Clock()
@@ -128,7 +131,7 @@ def create_app(
         clock=clock,
         inference=Inference(store, keyring, config.models, clock),
     )
-    app.register_error_handler(GatewayError, _gateway_error)
+    app.register_error_handler(GatewayError, gateway_error_response)
     app.register_error_handler(HTTPException, _http_error)
     for route, endpoint, methods in ROUTES:
         app.add_url_rule(route, view_func=endpoint, methods=methods)
@@ -362,7 +365,8 @@ def status_for(error: GatewayError) -> int:
     raise LookupError(f"{type(error).__name__} has no status")  # a completeness test prevents it
 
 
-def _gateway_error(error: GatewayError) -> Response:
+def gateway_error_response(error: GatewayError) -> Response:
+    """A refusal in the API's error shape, with the rule behind it in X-Frontier-Rule."""
     response = json_response({"error": error.message}, status_for(error))
     response.headers[RULE_HEADER] = error.rule
     response.headers.update(error.headers())

@@ -17,7 +17,8 @@ class ForgetfulStore(Store):
     """Broken: a second group with a taken external_entity_id is accepted (EXTID-UNIQUE)."""
 
     def create_group(self, workspace: str, new: NewGroup) -> Group:
-        self._by_external_id.pop((workspace, new.external_entity_id), None)
+        if self.find_by_external_id(workspace, new.external_entity_id) is not None:
+            self.release_external_id(workspace, new.external_entity_id)
         return super().create_group(workspace, new)
 
 

@@ -1,8 +1,10 @@
 """Deliberately broken simulators: each overrides one piece and so breaks exactly one rule.
 
-A variant is built inside a `pytest.MonkeyPatch` context: it patches one function, method or
-piece of the spec for the life of that context, then returns a fresh `create_app()`.
-Nothing here is a flag in the simulator itself.
+A variant is built inside a `pytest.MonkeyPatch` context: it patches one public function or
+method of the simulator, edits a copy of the spec it serves, replaces one view in the route
+table or rewrites answers after the fact, then returns a fresh `create_app()`. Variants use
+public names only (tests/test_architecture.py checks it), so renaming a private helper of
+the simulator breaks none of them. Nothing here is a flag in the simulator itself.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import simulator.web.app as app_module
 from simulator import create_app
 from simulator.core.access import ApiKey, KeyRing, Scope, Workspace
 from simulator.core.errors import ChildExceedsAncestorLimit, GatewayError, InvalidPayload
-from simulator.core.limits import EffectiveLimit, _anchored, _declared, exceeds
+from simulator.core.limits import EffectiveLimit, anchored, declared_limits, exceeds
 from simulator.core.model import CASCADING, Group, NewGroup
 from simulator.core.spec import load_spec
 from simulator.core.store import IdGenerator, Store
@@ -54,8 +56,22 @@ def with_spec(mp: pytest.MonkeyPatch, edit: Callable[[dict[str, Any]], None]) ->
     """An app whose request validators come from an edited copy of openapi.yaml."""
     spec = copy.deepcopy(load_spec())
     edit(spec["components"]["schemas"])
-    mp.setattr(app_module, "load_spec", lambda: spec)
-    return create_app()
+    return create_app(spec=spec)
+
+
+def fill_in_bodies(
+    mp: pytest.MonkeyPatch, fill: Callable[[dict[str, Any]], None], operation_id: str
+) -> None:
+    """The operation's bodies get `fill` applied once validated, before the views read them."""
+    original = app_module.json_body
+
+    def json_body(operation: str) -> Any:
+        body = original(operation)
+        if operation == operation_id:
+            fill(body)
+        return body
+
+    mp.setattr(app_module, "json_body", json_body)
 
 
 def rewrite_json(app: Flask, when: Callable[[Any], bool], edit: Callable[[Any], Any]) -> Flask:
@@ -89,7 +105,8 @@ def keyring(mp: pytest.MonkeyPatch, authenticate: Callable[[KeyRing, str | None]
 
 _original_authenticate = KeyRing.authenticate
 _original_create = Store.create_group
-_original_misplaced = Store._refuse_misplaced_child
+_original_misplaced = Store.refuse_misplaced_child
+_original_parent_of = Store.parent_of
 _original_delete = Store.delete_group
 
 
@@ -208,13 +225,10 @@ def external_id_optional(mp: pytest.MonkeyPatch) -> Flask:
     def edit(schemas: dict[str, Any]) -> None:
         schemas["CreateGroupMetadata"]["required"] = []
 
-    original = app_module.new_group_from_json
-
-    def parse(body: dict[str, Any]) -> NewGroup:
+    def fill(body: dict[str, Any]) -> None:
         body["metadata"].setdefault("external_entity_id", f"generated-{next(counter)}")
-        return original(body)
 
-    mp.setattr(app_module, "new_group_from_json", parse)
+    fill_in_bodies(mp, fill, "createGroup")
     return with_spec(mp, edit)
 
 
@@ -265,14 +279,11 @@ def slug_optional(mp: pytest.MonkeyPatch) -> Flask:
     def edit(schemas: dict[str, Any]) -> None:
         schemas["ModelConfig"]["required"] = []
 
-    original = app_module.new_group_from_json
-
-    def parse(body: dict[str, Any]) -> NewGroup:
+    def fill(body: dict[str, Any]) -> None:
         for model in body["models"]:
             model.setdefault("slug", "default/model")
-        return original(body)
 
-    mp.setattr(app_module, "new_group_from_json", parse)
+    fill_in_bodies(mp, fill, "createGroup")
     return with_spec(mp, edit)
 
 
@@ -321,7 +332,7 @@ def two_rate_limits_of_one_type(mp: pytest.MonkeyPatch) -> Flask:
     """TOKEN/SECOND and TOKEN/MINUTE may sit on one slug."""
     import simulator.core.model as model
 
-    mp.setattr(model, "_refuse_duplicate_limits", _only_usage_duplicates_refused)
+    mp.setattr(model, "refuse_duplicate_limits", _only_usage_duplicates_refused)
     return create_app()
 
 
@@ -341,7 +352,7 @@ def two_usage_limits_of_one_type(mp: pytest.MonkeyPatch) -> Flask:
         if len(types) != len(set(types)):
             raise InvalidPayload("duplicate rate limit", rule="RATE-ONE-PER-TYPE")
 
-    mp.setattr(model, "_refuse_duplicate_limits", rate_only)
+    mp.setattr(model, "refuse_duplicate_limits", rate_only)
     return create_app()
 
 
@@ -352,13 +363,10 @@ def parent_group_id_optional(mp: pytest.MonkeyPatch) -> Flask:
     def edit(schemas: dict[str, Any]) -> None:
         schemas["CreateHierarchy"]["required"] = ["limit_enforcement"]
 
-    original = app_module.new_group_from_json
-
-    def parse(body: dict[str, Any]) -> NewGroup:
+    def fill(body: dict[str, Any]) -> None:
         body["hierarchy"].setdefault("parent_group_id", None)
-        return original(body)
 
-    mp.setattr(app_module, "new_group_from_json", parse)
+    fill_in_bodies(mp, fill, "createGroup")
     return with_spec(mp, edit)
 
 
@@ -378,15 +386,18 @@ def unknown_parent_is_400(mp: pytest.MonkeyPatch) -> Flask:
 def foreign_parent_accepted(mp: pytest.MonkeyPatch) -> Flask:
     """A parent in another workspace is accepted."""
 
+    from simulator.core.errors import ParentNotFound
+
     def parent_of(self: Store, workspace: str, new: NewGroup) -> Group | None:
-        found = self._groups.get(new.parent_id or "")
-        if new.parent_id is not None and found is None:
-            from simulator.core.errors import ParentNotFound
+        try:
+            return _original_parent_of(self, workspace, new)
+        except ParentNotFound:
+            found = next((g for g in self.all_groups() if g.id == new.parent_id), None)
+            if found is None:
+                raise ParentNotFound() from None
+            return found
 
-            raise ParentNotFound()
-        return found
-
-    return store_method(mp, "_parent_of", parent_of)
+    return store_method(mp, "parent_of", parent_of)
 
 
 @broken("MODE-MATCH")
@@ -398,7 +409,7 @@ def mixed_modes_accepted(mp: pytest.MonkeyPatch) -> Flask:
             new = NewGroup(new.external_entity_id, new.name, new.models, parent.mode, new.parent_id)
         _original_misplaced(new, parent)
 
-    return store_method(mp, "_refuse_misplaced_child", staticmethod(misplaced))
+    return store_method(mp, "refuse_misplaced_child", staticmethod(misplaced))
 
 
 def _depth_cap(mp: pytest.MonkeyPatch, cap: int) -> Flask:
@@ -431,7 +442,7 @@ def _ceiling(mp: pytest.MonkeyPatch, check: Callable[[NewGroup, Group], bool]) -
         if check(new, parent):
             raise ChildExceedsAncestorLimit()
 
-    return store_method(mp, "_refuse_misplaced_child", staticmethod(misplaced))
+    return store_method(mp, "refuse_misplaced_child", staticmethod(misplaced))
 
 
 @broken("CASCADE-CEILING")
@@ -498,7 +509,7 @@ def child_slugs_must_be_inherited(mp: pytest.MonkeyPatch) -> Flask:
         if parent is not None and any(parent.model(m.slug) is None for m in new.models):
             raise InvalidPayload("slug not in the parent's model set", rule="CHILD-SLUGS")
 
-    return store_method(mp, "_refuse_misplaced_child", staticmethod(misplaced))
+    return store_method(mp, "refuse_misplaced_child", staticmethod(misplaced))
 
 
 # Uniqueness and atomicity.
@@ -509,7 +520,8 @@ def duplicate_external_id_accepted(mp: pytest.MonkeyPatch) -> Flask:
     """A second group with the same external_entity_id is created."""
 
     def create(self: Store, workspace: str, new: NewGroup) -> Group:
-        self._by_external_id.pop((workspace, new.external_entity_id), None)
+        if self.find_by_external_id(workspace, new.external_entity_id) is not None:
+            self.release_external_id(workspace, new.external_entity_id)
         return _original_create(self, workspace, new)
 
     return store_method(mp, "create_group", create)
@@ -521,7 +533,7 @@ def external_id_unique_across_workspaces(mp: pytest.MonkeyPatch) -> Flask:
     from simulator.core.errors import DuplicateExternalEntityId
 
     def create(self: Store, workspace: str, new: NewGroup) -> Group:
-        if any(extid == new.external_entity_id for _, extid in self._by_external_id):
+        if any(g.external_entity_id == new.external_entity_id for g in self.all_groups()):
             raise DuplicateExternalEntityId()
         return _original_create(self, workspace, new)
 
@@ -531,15 +543,7 @@ def external_id_unique_across_workspaces(mp: pytest.MonkeyPatch) -> Flask:
 @broken("EXTID-REUSE")
 def external_id_not_freed_by_delete(mp: pytest.MonkeyPatch) -> Flask:
     """A deleted group's external_entity_id stays taken."""
-
-    def delete(self: Store, workspace: str, group_id: str) -> Any:
-        group = self.get_group(workspace, group_id)
-        held = {(workspace, g.external_entity_id): g for g in group.subtree()}
-        deleted = _original_delete(self, workspace, group_id)
-        self._by_external_id.update(held)
-        return deleted
-
-    return store_method(mp, "delete_group", delete)
+    return store_method(mp, "release_external_id", lambda self, workspace, extid: None)
 
 
 @broken("CREATE-ATOMIC")
@@ -550,11 +554,17 @@ def refused_create_holds_its_external_id(mp: pytest.MonkeyPatch) -> Flask:
         try:
             return _original_create(self, workspace, new)
         except GatewayError as error:
-            if error.rule in ("MODE-MATCH", "DEPTH-MAX", "CASCADE-CEILING", "PARENT-EXISTS"):
+            misplaced = error.rule in (
+                "MODE-MATCH",
+                "DEPTH-MAX",
+                "CASCADE-CEILING",
+                "PARENT-EXISTS",
+            )
+            if misplaced and self.find_by_external_id(workspace, new.external_entity_id) is None:
                 ghost = Group(
                     "ghost", workspace, new.external_entity_id, None, (), new.mode, None, ""
                 )
-                self._by_external_id.setdefault((workspace, new.external_entity_id), ghost)
+                self.claim_external_id(ghost)
             raise
 
     return store_method(mp, "create_group", create)
@@ -605,7 +615,7 @@ def created_at_not_rfc3339(mp: pytest.MonkeyPatch) -> Flask:
 def _effective(mp: pytest.MonkeyPatch, resolve: Callable[..., tuple[EffectiveLimit, ...]]) -> Flask:
     import simulator.core.limits as limits
 
-    mp.setattr(limits, "_independent", resolve)
+    mp.setattr(limits, "independent_limits", resolve)
     return create_app()
 
 
@@ -615,7 +625,7 @@ def no_inheritance_in_independent_trees(mp: pytest.MonkeyPatch) -> Flask:
     return _effective(
         mp,
         lambda chain, slug, kind: tuple(
-            _anchored(lim, g) for g, lim in _declared(chain[:1], slug, kind)
+            anchored(lim, g) for g, lim in declared_limits(chain[:1], slug, kind)
         ),
     )
 
@@ -626,8 +636,8 @@ def inherited_limits_sourced_from_the_child(mp: pytest.MonkeyPatch) -> Flask:
 
     def resolve(chain: list[Group], slug: str, kind: str) -> tuple[EffectiveLimit, ...]:
         resolved: dict[tuple[str, str], EffectiveLimit] = {}
-        for _, limit in _declared(chain, slug, kind):
-            resolved.setdefault(limit.key, _anchored(limit, chain[0]))
+        for _, limit in declared_limits(chain, slug, kind):
+            resolved.setdefault(limit.key, anchored(limit, chain[0]))
         return tuple(resolved.values())
 
     return _effective(mp, resolve)
@@ -640,9 +650,9 @@ def cascading_effective_lists_own_limits_only(mp: pytest.MonkeyPatch) -> Flask:
 
     mp.setattr(
         limits,
-        "_cascading",
+        "cascading_limits",
         lambda chain, slug, kind: tuple(
-            _anchored(lim, g) for g, lim in _declared(chain[:1], slug, kind)
+            anchored(lim, g) for g, lim in declared_limits(chain[:1], slug, kind)
         ),
     )
     return create_app()
@@ -755,14 +765,11 @@ def delete_leaves_descendants(mp: pytest.MonkeyPatch) -> Flask:
 @broken("DELETE-RESPONSE")
 def delete_answers_without_metadata(mp: pytest.MonkeyPatch) -> Flask:
     """Delete answers only `{id, deleted_at}`."""
-    original = serialize.deleted_json
-    mp.setattr(
-        serialize,
-        "deleted_json",
-        lambda d: {k: v for k, v in original(d).items() if k != "metadata"},
+    return rewrite_json(
+        create_app(),
+        lambda r: r.method == "DELETE" and r.path.startswith("/v1/gateway/groups/"),
+        lambda body: {k: v for k, v in body.items() if k != "metadata"},
     )
-    mp.setattr(app_module, "deleted_json", serialize.deleted_json)
-    return create_app()
 
 
 def variants() -> Iterator[Variant]:
@@ -806,7 +813,7 @@ def list_cursor_is_an_offset(mp: pytest.MonkeyPatch) -> Flask:
     ) -> Any:
         if external_entity_id is not None:
             return _original_list(self, workspace, after, limit, external_entity_id)
-        listing = self._listing.get(workspace, [])
+        listing = [g for g in self.all_groups() if g.workspace == workspace]
         more = after + limit < len(listing)
         return listing[after : after + limit], after + limit if more else None
 
@@ -816,15 +823,27 @@ def list_cursor_is_an_offset(mp: pytest.MonkeyPatch) -> Flask:
 @broken("LIST-LIVE")
 def deleted_groups_still_listed(mp: pytest.MonkeyPatch) -> Flask:
     """Deleted groups stay in the list (but nowhere else)."""
-    from bisect import insort
+    from simulator.core.pagination import page
+
+    graveyard: dict[str, list[Group]] = {}
 
     def delete(self: Store, workspace: str, group_id: str) -> Any:
         doomed = list(self.get_group(workspace, group_id).subtree())
         deleted = _original_delete(self, workspace, group_id)
-        for group in doomed:
-            insort(self._listing[workspace], group, key=lambda g: g.seq)
+        graveyard.setdefault(workspace, []).extend(doomed)
         return deleted
 
+    def list_groups(
+        self: Store, workspace: str, after: int, limit: int, external_entity_id: Any = None
+    ) -> Any:
+        if external_entity_id is not None:
+            return _original_list(self, workspace, after, limit, external_entity_id)
+        with self.lock:
+            live = [g for g in self.all_groups() if g.workspace == workspace]
+            listing = sorted(live + graveyard.get(workspace, []), key=lambda g: g.seq)
+            return page(listing, after, limit, lambda g: g.seq)
+
+    mp.setattr(Store, "list_groups", list_groups)
     return store_method(mp, "delete_group", delete)
 
 
@@ -851,12 +870,12 @@ def new_external_id_accepted_on_update(mp: pytest.MonkeyPatch) -> Flask:
     import simulator.core.store as store
     from simulator.core.model import GroupUpdate
 
-    original = store._refuse_immutable_changes
+    original = store.refuse_immutable_changes
 
     def refuse(group: Group, update: GroupUpdate) -> None:
         original(group, GroupUpdate(update.name_sent, update.name, None, None, update.hierarchy))
 
-    mp.setattr(store, "_refuse_immutable_changes", refuse)
+    mp.setattr(store, "refuse_immutable_changes", refuse)
     return create_app()
 
 
@@ -884,7 +903,7 @@ def update_ignores_descendants(mp: pytest.MonkeyPatch) -> Flask:
     """A cascading PATCH is checked against ancestors only, not descendants."""
     import simulator.core.store as store
 
-    mp.setattr(store, "_descendants", lambda group: iter(()))
+    mp.setattr(store, "descendants", lambda group: iter(()))
     return create_app()
 
 
@@ -915,19 +934,12 @@ def effective_limits_frozen_at_creation(mp: pytest.MonkeyPatch) -> Flask:
 @broken("PATCH-SOMETHING")
 def empty_update_accepted(mp: pytest.MonkeyPatch) -> Flask:
     """PATCH `{}` answers 200 and changes nothing."""
-    from simulator.core.model import GroupUpdate, models_from_json
 
-    def parse(body: dict[str, Any]) -> GroupUpdate:
-        metadata, models = body.get("metadata") or {}, body.get("models")
-        return GroupUpdate(
-            "name" in metadata,
-            metadata.get("name"),
-            None if models is None else models_from_json(models),
-            metadata.get("external_entity_id"),
-            body.get("hierarchy"),
-        )
+    def fill(body: dict[str, Any]) -> None:
+        if body.get("metadata") is None and body.get("models") is None:
+            body["metadata"] = {}  # an empty change, which the simulator then accepts
 
-    mp.setattr(app_module, "group_update_from_json", parse)
+    fill_in_bodies(mp, fill, "updateGroup")
     return create_app()
 
 
@@ -952,13 +964,15 @@ def update_ignores_the_name(mp: pytest.MonkeyPatch) -> Flask:
 @broken("USAGE-RESPONSE")
 def usage_customer_id_is_the_group_id(mp: pytest.MonkeyPatch) -> Flask:
     """Usage answers the group's id as customer_id instead of its external_entity_id."""
-    original = serialize.usage_json
-    mp.setattr(
-        app_module,
-        "usage_json",
-        lambda group, now: {**original(group, now), "customer_id": group.id},
-    )
-    return create_app()
+
+    def edit(body: dict[str, Any]) -> dict[str, Any]:
+        from flask import request
+
+        if "customer_id" in body:  # a usage answer, not a refusal
+            body["customer_id"] = request.path.split("/")[4]  # /v1/gateway/groups/<id>/usage
+        return body
+
+    return rewrite_json(create_app(), lambda r: r.path.endswith("/usage"), edit)
 
 
 # API keys.
@@ -1047,13 +1061,20 @@ def keys_outlive_their_group(mp: pytest.MonkeyPatch) -> Flask:
 def signature_not_verified(mp: pytest.MonkeyPatch) -> Flask:
     """Register checks that a public key is on file but never verifies the signature."""
     from simulator.core.errors import PublicKeyMissing
+    from simulator.core.keys import check_registered_key
 
-    def verify(public_key: str | None, signature: str | None, body: bytes) -> None:
-        if public_key is None:
+    def register_key(group_id: str) -> Response:
+        key = app_module.authorized(Scope.MANAGEMENT)
+        body = app_module.json_body("registerApiKey")
+        store = app_module.gateway().store
+        store.get_group(key.workspace.name, group_id)
+        if key.workspace.public_key is None:
             raise PublicKeyMissing()
+        check_registered_key(body["key"])
+        store.register_key(key.workspace.name, group_id, body["key"], body.get("name"))
+        return app_module.json_response({"ok": True})
 
-    mp.setattr(app_module, "verify_signature", verify)
-    return create_app()
+    return replace_view(mp, "register_key", register_key)
 
 
 @broken("REGISTER-ENTROPY")
@@ -1078,26 +1099,16 @@ def registered_key_of_128_refused(mp: pytest.MonkeyPatch) -> Flask:
 def registered_prefix_not_checked(mp: pytest.MonkeyPatch) -> Flask:
     """Registering a key whose prefix is taken replaces the earlier key."""
 
-    def register(self: Store, workspace: str, group_id: str, key: str, name: str | None) -> Any:
-        with self.lock:
-            return self._add_key(self.get_group(workspace, group_id), key[:16], name, key)
-
-    return store_method(mp, "register_key", register)
+    return store_method(mp, "key_prefix_taken", lambda self, workspace, prefix: False)
 
 
 @broken("REGISTER-PUBLIC-KEY")
 def missing_public_key_is_a_signature_failure(mp: pytest.MonkeyPatch) -> Flask:
     """A workspace without a public key gets `Signature verification failed` instead."""
-    from simulator.core.errors import SignatureInvalid
+    from simulator.core.errors import PublicKeyMissing, SignatureInvalid
 
-    original = app_module.verify_signature
-
-    def verify(public_key: str | None, signature: str | None, body: bytes) -> None:
-        if public_key is None:
-            raise SignatureInvalid()
-        original(public_key, signature, body)
-
-    mp.setattr(app_module, "verify_signature", verify)
+    mp.setattr(PublicKeyMissing, "rule", SignatureInvalid.rule)
+    mp.setattr(PublicKeyMissing, "default_message", SignatureInvalid.default_message)
     return create_app()
 
 
@@ -1120,21 +1131,29 @@ def duplicate_endpoint_slug_accepted(mp: pytest.MonkeyPatch) -> Flask:
         if slug.partition("/")[0] not in workspace.org_prefixes:
             raise EndpointSlugNotOwned("not an org prefix of this workspace")
 
-    return _endpoint_book(mp, "_claim_slug", claim)
+    return _endpoint_book(mp, "claim_slug", claim)
 
 
 @broken("EP-DELETE")
 def endpoint_delete_keeps_the_slug(mp: pytest.MonkeyPatch) -> Flask:
     """A deleted endpoint's slug stays taken."""
     from simulator.core.endpoints import EndpointBook
+    from simulator.core.errors import DuplicateEndpointSlug
 
-    original = EndpointBook.delete
+    original_delete, original_claim = EndpointBook.delete, EndpointBook.claim_slug
+    held: set[str] = set()
 
     def delete(self: Any, workspace: str, endpoint_id: str) -> Any:
-        endpoint = original(self, workspace, endpoint_id)
-        self._by_slug[endpoint.slug] = endpoint
+        endpoint = original_delete(self, workspace, endpoint_id)
+        held.add(endpoint.slug)
         return endpoint
 
+    def claim(self: Any, workspace: Workspace, slug: str) -> None:
+        original_claim(self, workspace, slug)
+        if slug in held:
+            raise DuplicateEndpointSlug(f"An endpoint with slug {slug!r} already exists.")
+
+    mp.setattr(EndpointBook, "claim_slug", claim)
     return _endpoint_book(mp, "delete", delete)
 
 
@@ -1163,10 +1182,10 @@ def any_org_prefix_accepted(mp: pytest.MonkeyPatch) -> Flask:
     from simulator.core.errors import DuplicateEndpointSlug
 
     def claim(self: Any, workspace: Workspace, slug: str) -> None:
-        if slug in self._by_slug:
+        if any(endpoint.slug == slug for endpoint in self.all()):
             raise DuplicateEndpointSlug("taken")
 
-    return _endpoint_book(mp, "_claim_slug", claim)
+    return _endpoint_book(mp, "claim_slug", claim)
 
 
 def _filled_targets(mp: pytest.MonkeyPatch, field: str, providers: tuple[str, ...]) -> Flask:
@@ -1297,29 +1316,28 @@ def rename_answers_but_is_not_kept(mp: pytest.MonkeyPatch) -> Flask:
 @broken("EP-RESPONSE")
 def endpoint_without_timestamps(mp: pytest.MonkeyPatch) -> Flask:
     """Endpoints read without `created_at` and `updated_at`."""
-    original = serialize.endpoint_json
 
-    def endpoint_json(endpoint: Any) -> dict[str, Any]:
-        body = original(endpoint)
+    def untimed(body: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in body.items() if not k.endswith("_at")}
 
-    mp.setattr(app_module, "endpoint_json", endpoint_json)
-    return create_app()
+    def edit(body: dict[str, Any]) -> dict[str, Any]:
+        if "items" in body:  # a page of endpoints
+            return {**body, "items": [untimed(e) for e in body["items"]]}
+        return untimed(body)
+
+    return rewrite_json(create_app(), lambda r: r.path.startswith("/v1/gateway/endpoints"), edit)
 
 
 @broken("LIST-SHAPE")
 def list_without_has_more(mp: pytest.MonkeyPatch) -> Flask:
     """List pages leave `has_more` out of `pagination`."""
-    original = serialize.page_json
 
-    def page_json(items: list[dict[str, Any]], cursor: str | None) -> dict[str, Any]:
-        return {
-            "items": items,
-            "pagination": {"cursor": original(items, cursor)["pagination"]["cursor"]},
-        }
+    def edit(body: dict[str, Any]) -> dict[str, Any]:
+        if "pagination" in body:
+            body["pagination"] = {"cursor": body["pagination"]["cursor"]}
+        return body
 
-    mp.setattr(app_module, "page_json", page_json)
-    return create_app()
+    return rewrite_json(create_app(), lambda r: r.path.startswith("/v1/gateway/"), edit)
 
 
 @broken("LIST-CURSOR")

@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 from flask import Flask, Response, request
 
-import simulator.core.serialize as serialize
 import simulator.web.app as app_module
 from simulator import create_app
 from simulator.core.config import Config, default_config
@@ -38,10 +37,18 @@ def valid(build: Build) -> Build:
     return build
 
 
-def json_rewriter(app: Flask, edit: Callable[[Any], Any]) -> Flask:
+def json_rewriter(
+    app: Flask, edit: Callable[[Any], Any], when: Callable[[Any], bool] = lambda request: True
+) -> Flask:
+    """An app whose 200 JSON answers pass through `edit` when `when(request)` holds."""
+
     @app.after_request
     def _rewrite(response: Response) -> Response:
-        if response.mimetype == "application/json" and response.status_code == 200:
+        if (
+            response.mimetype == "application/json"
+            and response.status_code == 200
+            and when(request)
+        ):
             response.set_data(json.dumps(edit(json.loads(response.get_data()))))
         return response
 
@@ -70,15 +77,15 @@ def forbidden_for_unknown_keys(mp: pytest.MonkeyPatch) -> Flask:
 @valid
 def other_error_messages(mp: pytest.MonkeyPatch) -> Flask:
     """Every error message is different, but the ones the documentation quotes."""
-    original = app_module._gateway_error
 
     def gateway_error(error: GatewayError) -> Response:
         if not isinstance(error, ChildExceedsAncestorLimit | SignatureInvalid | PublicKeyMissing):
             error.message = f"Refused ({type(error).__name__})."
-        return original(error)
+        return app_module.gateway_error_response(error)
 
-    mp.setattr(app_module, "_gateway_error", gateway_error)
-    return create_app()
+    app = create_app()
+    app.register_error_handler(GatewayError, gateway_error)
+    return app
 
 
 @valid
@@ -113,19 +120,22 @@ def extra_response_fields(mp: pytest.MonkeyPatch) -> Flask:
 @valid
 def reversed_list_orders(mp: pytest.MonkeyPatch) -> Flask:
     """Models, limits and effective entries come back in reverse order."""
-    original_group = serialize.group_json
 
     def reverse_lists(body: dict[str, Any]) -> dict[str, Any]:
         return {k: v[::-1] if isinstance(v, list) else v for k, v in body.items()}
 
-    def group_json(group: Any) -> dict[str, Any]:
-        body = original_group(group)
+    def reverse_group(body: dict[str, Any]) -> None:
         body["models"] = [reverse_lists(m) for m in body["models"]][::-1]
         body["effective_models"] = [reverse_lists(m) for m in body["effective_models"]][::-1]
+
+    def edit(body: Any) -> Any:
+        groups = body.get("items", []) if "pagination" in body else [body]
+        for group in groups:
+            if "effective_models" in group:  # a group object, not a deletion's answer
+                reverse_group(group)
         return body
 
-    mp.setattr(app_module, "group_json", group_json)
-    return create_app()
+    return json_rewriter(create_app(), edit, lambda r: r.path.startswith("/v1/gateway/groups"))
 
 
 @valid
@@ -152,7 +162,7 @@ def duplicate_id_checked_first(mp: pytest.MonkeyPatch) -> Flask:
             metadata = raw.get("metadata")
             extid = metadata.get("external_entity_id") if isinstance(metadata, dict) else None
             key = app_module.authorized(app_module.Scope.MANAGEMENT)
-            if isinstance(extid, str) and (key.workspace.name, extid) in store._by_external_id:
+            if isinstance(extid, str) and store.find_by_external_id(key.workspace.name, extid):
                 raise DuplicateExternalEntityId()
         return original_json_body(operation_id)
 
@@ -197,7 +207,7 @@ def duplicate_slugs_accepted(mp: pytest.MonkeyPatch) -> Flask:
     """One slug may appear twice in `models`."""
     import simulator.core.model as model
 
-    mp.setattr(model, "_refuse_duplicate_slugs", lambda configs: None)
+    mp.setattr(model, "refuse_duplicate_slugs", lambda configs: None)
     return create_app()
 
 
@@ -208,8 +218,9 @@ def external_ids_compared_without_case(mp: pytest.MonkeyPatch) -> Flask:
 
     def create(self: Store, workspace: str, new: Any) -> Any:
         if any(
-            w == workspace and e.lower() == new.external_entity_id.lower()
-            for w, e in self._by_external_id
+            g.workspace == workspace
+            and g.external_entity_id.lower() == new.external_entity_id.lower()
+            for g in self.all_groups()
         ):
             from simulator.core.errors import DuplicateExternalEntityId
 
