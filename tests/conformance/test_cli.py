@@ -40,6 +40,7 @@ def assert_every_rule_passes(report: dict[str, object], strict: bool) -> None:
 
 
 @pytest.mark.e2e
+@pytest.mark.slow  # two whole certification runs over a socket
 @pytest.mark.parametrize(
     "mode",
     [["--inference"], ["--inference", "--strict", "--allow-unprefixed-ids"]],

@@ -313,6 +313,7 @@ def test_property_refused_creates_change_nothing(plan: list[Create | Delete]) ->
     assert not any(live_in_store(tree.store, gone) for gone in tree.deleted)  # DELETE-RECURSIVE
 
 
+@pytest.mark.slow  # 300 generated plans
 def test_property_plans_reach_every_outcome() -> None:
     """The generator is strong enough: some plan hits each refusal and a depth of five."""
     seen: set[Any] = set()

@@ -65,6 +65,7 @@ def _bodies() -> st.SearchStrategy[tuple[str, Any]]:
     return st.one_of(strategies).filter(lambda pair: not isinstance(pair[1], NotSet))
 
 
+@pytest.mark.slow  # 300 generated bodies
 @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
 @given(pair=_bodies(), strict=st.booleans())
 def test_fast_path_agrees_with_jsonschema_on_generated_bodies(

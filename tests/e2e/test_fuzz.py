@@ -10,7 +10,7 @@ import pytest
 from benchmarks.fuzz import fuzz, report
 from tests.servers import FrontierSim
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 def test_generated_requests_get_no_5xx_and_no_undocumented_answer(sim: FrontierSim) -> None:

@@ -1,6 +1,13 @@
-"""The conformance suite tells broken simulators from valid ones (its sensitivity)."""
+"""The conformance suite tells broken simulators from valid ones (its sensitivity).
+
+Each variant is a whole conformance run of a few seconds, so all of them are marked `slow`
+(`.ci/run` runs them; `python -m pytest -m slow` too). A fixed sample, one per kind of
+override, stays in the default run.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import pytest
 
@@ -8,8 +15,23 @@ from tests.variants.broken import BROKEN, Variant
 from tests.variants.harness import judge
 from tests.variants.valid import STRICT_BREAKS, VALID
 
+SAMPLE = {
+    "duplicate_external_id_accepted",  # a store method
+    "name_of_256_accepted",  # an edited copy of the spec
+    "key_get_forgets_the_name",  # a view replaced in the route table
+    "forbidden_for_unknown_keys",  # a valid variant: passes by default, fails --strict
+}
 
-@pytest.mark.parametrize("variant", BROKEN, ids=lambda v: v.name)
+
+def sampled(variants: Iterable[Variant]) -> list[object]:
+    """The variants as parameters: the sample's unmarked, every other one `slow`."""
+    return [
+        pytest.param(v, id=v.name, marks=() if v.name in SAMPLE else pytest.mark.slow)
+        for v in variants
+    ]
+
+
+@pytest.mark.parametrize("variant", sampled(BROKEN))
 def test_suite_catches_broken_variant(variant: Variant) -> None:
     """A variant breaking one rule fails the run, and the failures name that rule."""
     verdict = judge(variant)
@@ -18,16 +40,14 @@ def test_suite_catches_broken_variant(variant: Variant) -> None:
     assert variant.rules <= verdict.failed, f"breaks {sorted(variant.rules)}; reported {reported}"
 
 
-@pytest.mark.parametrize("variant", VALID, ids=lambda v: v.name)
+@pytest.mark.parametrize("variant", sampled(VALID))
 def test_suite_passes_valid_variant(variant: Variant) -> None:
     """A variant that differs only where the documentation is silent passes by default."""
     verdict = judge(variant)
     assert verdict.passed, f"{variant.name}: the suite failed {sorted(verdict.failed)}"
 
 
-@pytest.mark.parametrize(
-    "variant", [v for v in VALID if v.name in STRICT_BREAKS], ids=lambda v: v.name
-)
+@pytest.mark.parametrize("variant", sampled(v for v in VALID if v.name in STRICT_BREAKS))
 def test_strict_suite_catches_choices_the_variant_makes_differently(variant: Variant) -> None:
     """--strict checks the simulator's choices: a variant choosing otherwise fails them."""
     verdict = judge(variant, strict=True)
@@ -39,8 +59,10 @@ def test_strict_suite_catches_choices_the_variant_makes_differently(variant: Var
 
 
 def test_variant_catalogue_is_large_enough() -> None:
-    """At least 30 broken and 6 valid variants, each with a distinct name."""
+    """At least 30 broken and 6 valid variants, each with a distinct name; the sample names
+    real ones."""
     names = [v.name for v in BROKEN + VALID]
     assert len(BROKEN) >= 30
     assert len(VALID) >= 6
     assert len(names) == len(set(names))
+    assert set(names) >= SAMPLE
