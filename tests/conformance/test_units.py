@@ -165,6 +165,7 @@ def test_compare_rfc3339_utc(value: object, valid: bool) -> None:
     assert is_rfc3339_utc(value) is valid
 
 
+@pytest.mark.slow  # a whole fuzzing run
 def test_fuzzing_only_touches_what_the_run_created() -> None:
     """Fuzzed creates carry the run prefix; every id in a path is one the run created."""
     app = create_app()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,9 @@ from flask import Flask
 
 from simulator import create_app
 from simulator.core.config import Config, default_config, load_config
+from simulator.core.spec import load_spec
 from simulator.web.app import EXTENSION
-from tests.builders import GROUPS, assert_refused, auth, group_body, store_of
+from tests.builders import GROUPS, MANAGE, assert_refused, auth, group_body, store_of
 
 CONFIG: dict[str, Any] = {
     "workspaces": {
@@ -107,3 +109,15 @@ def test_strict_fields_accepts_every_documented_field() -> None:
     body = group_body(name=None)
     body["models"][0]["usage_limits"] = [{"type": "TOKEN", "unit": "DAY", "threshold": 5}]
     assert client.post(GROUPS, json=body, headers=auth("sim-manage-acme")).status_code == 200
+
+
+def test_app_validates_against_the_spec_it_is_given() -> None:
+    """`create_app(spec=...)`: an edited copy of openapi.yaml decides what is valid (NAME-LENGTH
+    at 300 instead of 255), and openapi.yaml itself stays as it was for other apps."""
+    spec = copy.deepcopy(load_spec())
+    spec["components"]["schemas"]["CreateGroupMetadata"]["properties"]["name"]["maxLength"] = 300
+    body = group_body(name="n" * 300)
+    edited = create_app(spec=spec).test_client()
+    assert edited.post(GROUPS, json=body, headers=MANAGE).status_code == 200
+    response = create_app().test_client().post(GROUPS, json=body, headers=MANAGE)
+    assert_refused(response, 400, "NAME-LENGTH")
