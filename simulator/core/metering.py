@@ -63,12 +63,12 @@ def admit(group: Group, slug: str, tokens: int, now: float) -> None:
     """
     plan = charges(group, slug, tokens)
     for charge in plan:
-        used = _used(charge, slug, now)
+        used = counted(charge, slug, now)
         if used + charge.amount > charge.limit.threshold:
-            raise _refusal(charge, slug, used, now)
+            raise refusal(charge, slug, used, now)
     for charge in plan:
         if charge.limit.unit != DAY:
-            _window(charge, slug).add(now, charge.amount)
+            window_of(charge, slug).add(now, charge.amount)
     debited = group.lineage() if group.mode == CASCADING else (group,)
     for member in debited:  # daily usage is metered for every slug, limited or not
         member.meters.day_count(slug, REQUEST, now).add(now, 1)
@@ -105,11 +105,13 @@ def _amount(limit: EffectiveLimit, tokens: int) -> int:
     return tokens if limit.type == TOKEN else 1  # LIMIT-TOKENS: prompt plus completion
 
 
-def _window(charge: Charge, slug: str) -> SlidingLog:
+def window_of(charge: Charge, slug: str) -> SlidingLog:
+    """The sliding log a rate-limit charge reads and debits."""
     return charge.owner.meters.window(slug, charge.limit.type, charge.limit.unit)
 
 
-def _used(charge: Charge, slug: str, now: float) -> int:
+def counted(charge: Charge, slug: str, now: float) -> int:
+    """What the charge's counter holds now: its sliding window, or today's count for DAY."""
     limit = charge.limit
     if limit.unit == DAY:
         count = charge.owner.meters.daily.get((slug, limit.type))
@@ -118,7 +120,8 @@ def _used(charge: Charge, slug: str, now: float) -> int:
     return 0 if log is None else log.used(now)
 
 
-def _refusal(charge: Charge, slug: str, used: int, now: float) -> LimitExceeded:
+def refusal(charge: Charge, slug: str, used: int, now: float) -> LimitExceeded:
+    """The 429 for a call that doesn't fit `charge`, naming the limit and when to retry."""
     limit = charge.limit
     allowed = limit.threshold - charge.amount
     if allowed < 0:
@@ -126,7 +129,7 @@ def _refusal(charge: Charge, slug: str, used: int, now: float) -> LimitExceeded:
     elif limit.unit == DAY:
         wait = next_midnight(now) - now  # LIMIT-DAILY: refused for the rest of the day
     else:
-        wait = _window(charge, slug).wait(now, allowed)
+        wait = window_of(charge, slug).wait(now, allowed)
     kind = "Usage" if limit.unit == DAY else "Rate"
     needs = "" if charge.amount == 1 else f", this request needs {charge.amount}"
     when = (

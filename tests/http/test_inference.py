@@ -182,7 +182,7 @@ def test_malformed_bodies_get_400_and_count_nothing(
 
 
 def test_a_body_that_is_not_json_gets_400(client: FlaskClient, member: Any) -> None:
-    """INF-PAYLOAD: not JSON, or not sent as JSON, is 400 in the error shape."""
+    """INF-PAYLOAD: not JSON, or not sent as JSON, is 400 in the error shape (INF-ERR-BODY)."""
     _, key = member()
     for data, kind in (
         (b"{nope", "application/json"),
@@ -191,6 +191,8 @@ def test_a_body_that_is_not_json_gets_400(client: FlaskClient, member: Any) -> N
     ):
         response = client.post(COMPLETIONS, data=data, content_type=kind, headers=auth(key))
         assert (response.status_code, response.headers[RULE]) == (400, "INF-PAYLOAD")
+        assert response.mimetype == "application/json"
+        assert list(response.get_json()) == ["error"]
 
 
 def test_unknown_fields_follow_the_extra_fields_setting(member: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pytest
@@ -9,6 +10,20 @@ import pytest
 import conformance
 from tests.builders import SUITE_KEYS
 from tests.variants.broken import Variant
+
+# Each variant is a conformance run of a few seconds, so the tests over variants are marked
+# `slow` (.ci/run runs them; so does `pytest -m slow`), but for this fixed sample, which
+# stays in the default run: a broken variant editing the spec, a valid one (by default and
+# in strict mode), and an inference variant that over-admits.
+SAMPLE = {"name_of_256_accepted", "forbidden_for_unknown_keys", "one_call_over_every_limit"}
+
+
+def sampled(variants: Iterable[Variant]) -> list[object]:
+    """The variants as test parameters: the sample's unmarked, every other one `slow`."""
+    return [
+        pytest.param(v, id=v.name, marks=() if v.name in SAMPLE else pytest.mark.slow)
+        for v in variants
+    ]
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from simulator.core.store import Store
 from tests.variants.broken import Build, Variant
 
 INFERENCE_BROKEN: list[Variant] = []
-_original_used = metering._used
+_original_counted = metering.counted
 _original_charges = metering.charges
 _original_usage = metering.usage
 
@@ -62,7 +62,9 @@ def _admit_with(
 def one_call_over_every_limit(mp: pytest.MonkeyPatch) -> Flask:
     """Over-admission: a counter reads one less than it holds, so each limit admits one
     call more than its threshold (the classic `>` for `>=`)."""
-    mp.setattr(metering, "_used", lambda charge, slug, now: _original_used(charge, slug, now) - 1)
+    mp.setattr(
+        metering, "counted", lambda charge, slug, now: _original_counted(charge, slug, now) - 1
+    )
     return create_app()
 
 
@@ -73,11 +75,11 @@ def parent_not_debited(mp: pytest.MonkeyPatch) -> Flask:
     def admit(group: Group, slug: str, tokens: int, now: float) -> None:
         plan = charges(group, slug, tokens)
         for charge in plan:
-            if metering._used(charge, slug, now) + charge.amount > charge.limit.threshold:
-                raise metering._refusal(charge, slug, metering._used(charge, slug, now), now)
+            if metering.counted(charge, slug, now) + charge.amount > charge.limit.threshold:
+                raise metering.refusal(charge, slug, metering.counted(charge, slug, now), now)
         for charge in plan:
             if charge.owner is group and charge.limit.unit != "DAY":
-                metering._window(charge, slug).add(now, charge.amount)
+                metering.window_of(charge, slug).add(now, charge.amount)
         group.meters.day_count(slug, REQUEST, now).add(now, 1)
         group.meters.day_count(slug, TOKEN, now).add(now, tokens)
 
@@ -92,14 +94,14 @@ def rejected_call_counted(mp: pytest.MonkeyPatch) -> Flask:
         plan = charges(group, slug, tokens)
         for charge in plan:
             if charge.limit.unit != "DAY":
-                metering._window(charge, slug).add(now, charge.amount)
+                metering.window_of(charge, slug).add(now, charge.amount)
         for member in group.lineage() if group.mode == CASCADING else (group,):
             member.meters.day_count(slug, REQUEST, now).add(now, 1)
             member.meters.day_count(slug, TOKEN, now).add(now, tokens)
         for charge in plan:
-            used = metering._used(charge, slug, now)
+            used = metering.counted(charge, slug, now)
             if used > charge.limit.threshold:
-                raise metering._refusal(charge, slug, used - charge.amount, now)
+                raise metering.refusal(charge, slug, used - charge.amount, now)
 
     return _admit_with(mp, admit)
 

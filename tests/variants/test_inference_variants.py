@@ -1,4 +1,7 @@
-"""The inference checks tell broken simulators from the real one (their sensitivity)."""
+"""The inference checks tell broken simulators from the real one (their sensitivity).
+
+All variants but the sample of tests/variants/harness.py are `slow`.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from simulator import create_app
 from simulator.core.spec import load_spec
 from tests.builders import SUITE_KEYS
 from tests.variants.broken import Variant
+from tests.variants.harness import sampled
 from tests.variants.inference import INFERENCE_BROKEN
 
 # The rules of the inference route and of the usage counters it drives.
@@ -26,7 +30,7 @@ def failed_rules(app: object, strict: bool = False) -> tuple[int, set[str]]:
     return result.exit_code, {rule for rule, o in result.rules.items() if o.outcome == "fail"}
 
 
-@pytest.mark.parametrize("variant", INFERENCE_BROKEN, ids=lambda v: v.name)
+@pytest.mark.parametrize("variant", sampled(INFERENCE_BROKEN))
 def test_inference_checks_catch_exactly_the_broken_rules(variant: Variant) -> None:
     """A variant breaking inference rules fails the run on exactly those rules."""
     with pytest.MonkeyPatch.context() as mp:

@@ -1,33 +1,17 @@
 """The conformance suite tells broken simulators from valid ones (its sensitivity).
 
-Each variant is a whole conformance run of a few seconds, so all of them are marked `slow`
-(`.ci/run` runs them; `python -m pytest -m slow` too). A fixed sample stays in the default
-run: a broken variant and a valid one, by default and in strict mode
-(tests/conformance/test_broken.py adds broken stores and an answer rewritten after the fact).
+All but a fixed sample are `slow` (tests/variants/harness.py); tests/conformance/test_broken.py
+adds broken stores and an answer rewritten after the fact to the default run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import pytest
 
 from tests.variants.broken import BROKEN, Variant
-from tests.variants.harness import judge
+from tests.variants.harness import SAMPLE, judge, sampled
+from tests.variants.inference import INFERENCE_BROKEN
 from tests.variants.valid import STRICT_BREAKS, VALID
-
-SAMPLE = {
-    "name_of_256_accepted",  # broken: an edited copy of the spec
-    "forbidden_for_unknown_keys",  # valid: passes by default, fails --strict
-}
-
-
-def sampled(variants: Iterable[Variant]) -> list[object]:
-    """The variants as parameters: the sample's unmarked, every other one `slow`."""
-    return [
-        pytest.param(v, id=v.name, marks=() if v.name in SAMPLE else pytest.mark.slow)
-        for v in variants
-    ]
 
 
 @pytest.mark.parametrize("variant", sampled(BROKEN))
@@ -64,4 +48,4 @@ def test_variant_catalogue_is_large_enough() -> None:
     assert len(BROKEN) >= 30
     assert len(VALID) >= 6
     assert len(names) == len(set(names))
-    assert set(names) >= SAMPLE
+    assert set(names + [v.name for v in INFERENCE_BROKEN]) >= SAMPLE
