@@ -73,13 +73,15 @@ def target_from_json(target: Mapping[str, Any]) -> dict[str, Any]:
     vertex = stored.get("vertex_config")
     if vertex is not None:
         stored["vertex_config"] = {name: vertex[name] for name in VERTEX_FIELDS}
-    _check_provider_fields(stored)
+    check_provider_fields(stored)
     if stored.get("base_url") is not None:
-        _check_base_url(stored["base_url"])
+        check_base_url(stored["base_url"])
     return stored
 
 
-def _check_provider_fields(target: Mapping[str, Any]) -> None:
+def check_provider_fields(target: Mapping[str, Any]) -> None:
+    """A target's fields against its provider's row of `x-providers`: the fields it requires
+    are there, and it has none the provider doesn't take."""
     rules = target_rules()
     provider = target["provider"]
     fields = rules.providers[provider]
@@ -95,7 +97,7 @@ def _check_provider_fields(target: Mapping[str, Any]) -> None:
             )
 
 
-def _check_base_url(url: str) -> None:
+def check_base_url(url: str) -> None:
     """EP-BASE-URL: "HTTPS base URL of the upstream OpenAI-compatible server. Must not
     include a port." (the machine spec)."""
     parts = urlsplit(url)

@@ -1205,14 +1205,14 @@ def _unchecked_field(mp: pytest.MonkeyPatch, field: str) -> Flask:
     """An app that takes `field` on any provider's target (the check sees it as null)."""
     import simulator.core.endpoints as endpoints
 
-    original, rules = endpoints._check_provider_fields, endpoints.target_rules()
+    original, rules = endpoints.check_provider_fields, endpoints.target_rules()
 
     def check(target: dict[str, Any]) -> None:
         fields = rules.providers[target["provider"]]
         taken = field in fields.requires or field in fields.takes
         original(target if taken else {**target, field: None})
 
-    mp.setattr(endpoints, "_check_provider_fields", check)
+    mp.setattr(endpoints, "check_provider_fields", check)
     return create_app()
 
 
@@ -1264,8 +1264,8 @@ def base_url_with_a_port_accepted(mp: pytest.MonkeyPatch) -> Flask:
     """A base_url's port is not looked at; only its scheme and host are."""
     import simulator.core.endpoints as endpoints
 
-    original = endpoints._check_base_url
-    mp.setattr(endpoints, "_check_base_url", lambda url: original(url.replace(":8443", "")))
+    original = endpoints.check_base_url
+    mp.setattr(endpoints, "check_base_url", lambda url: original(url.replace(":8443", "")))
     return create_app()
 
 

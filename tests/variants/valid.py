@@ -246,14 +246,14 @@ def three_environments_only(mp: pytest.MonkeyPatch) -> Flask:
     """A BASETEN target's environment is production, staging or development, nothing else."""
     import simulator.core.endpoints as endpoints
 
-    original = endpoints._check_provider_fields
+    original = endpoints.check_provider_fields
 
     def check(target: dict[str, Any]) -> None:
         if target.get("environment_name") not in (None, "production", "staging", "development"):
             raise InvalidPayload("Unknown environment.", rule="EP-ENVIRONMENT")
         original(target)
 
-    mp.setattr(endpoints, "_check_provider_fields", check)
+    mp.setattr(endpoints, "check_provider_fields", check)
     return create_app()
 
 
@@ -267,15 +267,16 @@ def endpoint_slugs_immutable(mp: pytest.MonkeyPatch) -> Flask:
 @valid
 def unset_target_fields_left_out(mp: pytest.MonkeyPatch) -> Flask:
     """Endpoint answers leave out the target fields that are null, as the docs' example does."""
-    original = serialize.endpoint_json
 
-    def endpoint_json(endpoint: Any) -> dict[str, Any]:
-        body = original(endpoint)
-        body["targets"] = [{k: v for k, v in t.items() if v is not None} for t in body["targets"]]
+    def edit(body: Any) -> Any:
+        for endpoint in body["items"] if "pagination" in body else [body]:
+            if "targets" in endpoint:  # not a deletion's {id, slug}
+                endpoint["targets"] = [
+                    {k: v for k, v in t.items() if v is not None} for t in endpoint["targets"]
+                ]
         return body
 
-    mp.setattr(app_module, "endpoint_json", endpoint_json)
-    return create_app()
+    return json_rewriter(create_app(), edit, lambda r: r.path.startswith("/v1/gateway/endpoints"))
 
 
 @valid
@@ -322,14 +323,14 @@ def model_api_target_model_optional(mp: pytest.MonkeyPatch) -> Flask:
     """A BASETEN_MODEL_API target may leave target_model out."""
     import simulator.core.endpoints as endpoints
 
-    original = endpoints._check_provider_fields
+    original = endpoints.check_provider_fields
 
     def check(target: dict[str, Any]) -> None:
         if target["provider"] == "BASETEN_MODEL_API" and target.get("target_model") is None:
             target = {**target, "target_model": "x"}
         original(target)
 
-    mp.setattr(endpoints, "_check_provider_fields", check)
+    mp.setattr(endpoints, "check_provider_fields", check)
     return create_app()
 
 
