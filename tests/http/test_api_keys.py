@@ -66,6 +66,18 @@ def test_mint_accepts_no_body_and_a_null_name(
     assert client.post(keys_path(group), json={"name": None}, headers=MANAGE).json["name"] is None
 
 
+def test_mint_takes_a_name_of_at_most_255_characters(
+    client: FlaskClient, make_group: Callable[..., dict[str, Any]]
+) -> None:
+    """KEY-NAME-LENGTH: 255 characters are taken, 256 get 400 naming the rule."""
+    group = make_group("g")
+    assert (
+        client.post(keys_path(group), json={"name": "k" * 255}, headers=MANAGE).status_code == 200
+    )
+    refused = client.post(keys_path(group), json={"name": "k" * 256}, headers=MANAGE)
+    assert (refused.status_code, refused.headers["X-Frontier-Rule"]) == (400, "KEY-NAME-LENGTH")
+
+
 def test_mint_stores_only_a_digest(
     client: FlaskClient, make_group: Callable[..., dict[str, Any]], app: Any
 ) -> None:

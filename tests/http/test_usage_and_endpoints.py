@@ -130,6 +130,7 @@ def test_endpoint_slugs_are_unique_and_freed_on_delete(client: FlaskClient) -> N
             {"slug": "acme/m", "targets": [{**BASETEN, "environment_name": ""}]},
             "EP-ENVIRONMENT",
         ),
+        ({"slug": "acme/m", "targets": [{**BASETEN, "model_id": ""}]}, "EP-TARGET-NONEMPTY"),
         ({"targets": [BASETEN]}, "PAYLOAD-JSON"),
     ],
 )
