@@ -5,6 +5,9 @@ request id, the dead-letter queue after 15 s of the simulator's clock, and the d
 
 from __future__ import annotations
 
+import http.client
+import json
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -145,31 +148,65 @@ def test_the_configuration_file_sets_a_receiver(tmp_path: Path) -> None:
             assert running.stop() == 0
 
 
+def burst(url: str, count: int = 150, threads: int = 6) -> list[tuple[int, dict[str, str], bytes]]:
+    """`count` list-groups requests on the manage key from `threads` keep-alive connections
+    released together: (status, headers in lower case, body) of each."""
+    host, port = url.removeprefix("http://").split(":")
+    answers: list[tuple[int, dict[str, str], bytes]] = []
+    lock, gate = threading.Lock(), threading.Barrier(threads, timeout=30)
+
+    def send(share: int) -> None:
+        connection = http.client.HTTPConnection(host, int(port), timeout=10)
+        gate.wait()
+        try:
+            for _ in range(share):
+                connection.request("GET", GROUPS, headers=MANAGE)
+                answer = connection.getresponse()
+                headers = {k.lower(): v for k, v in answer.getheaders()}
+                got = (answer.status, headers, answer.read())
+                with lock:
+                    answers.append(got)
+        finally:
+            connection.close()
+
+    shares = [count // threads + (i < count % threads) for i in range(threads)]
+    pool = [threading.Thread(target=send, args=(share,)) for share in shares]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join(60)
+    assert len(answers) == count
+    return answers
+
+
 def test_150_fast_management_requests_get_documented_429s(gateway: SimulatorClient) -> None:
-    """MGMT-RATE-LIMIT on frontier-sim's defaults: a burst gets the documented 429, and a
-    client honouring retry_after then gets through."""
-    session = requests.Session()
-    statuses: Counter[int] = Counter()
-    refused = None
-    for _ in range(150):
-        answer = session.get(gateway.url + GROUPS, headers=MANAGE, timeout=10)
-        statuses[answer.status_code] += 1
-        refused = answer if answer.status_code == 429 else refused
-    assert statuses[429] >= 1, statuses  # 150 requests over loopback take well under 1 s
-    assert refused is not None
-    assert refused.json() == {
+    """MGMT-RATE-LIMIT on frontier-sim's defaults: a burst of 150 on one key gets the
+    documented 429s, and a client honouring retry_after then gets through."""
+    for _ in range(3):  # bounded: a busy machine may send a burst slower than 100 a second
+        answers = burst(gateway.url)
+        refused = [a for a in answers if a[0] == 429]
+        if refused:
+            break
+        time.sleep(1)
+    statuses = Counter(a[0] for a in answers)
+    assert refused, statuses
+    assert set(statuses) == {200, 429}
+    assert statuses[200] >= 100  # never below the documented 100 a second
+    _, headers, body = refused[0]
+    assert json.loads(body) == {
         "error": "Rate limit exceeded. Please try again later.",
         "retry_after": 1,
     }
-    assert refused.headers["Retry-After"] == "1"
-    answer = refused
-    for _ in range(5):  # bounded: honour retry_after
-        time.sleep(answer.json()["retry_after"])
+    assert headers["retry-after"] == "1"
+    assert headers["x-frontier-rule"] == "MGMT-RATE-LIMIT"
+    with requests.Session() as session:  # a client that honours retry_after
         answer = session.get(gateway.url + GROUPS, headers=MANAGE, timeout=10)
-        if answer.status_code != 429:
-            break
+        for _ in range(5):  # bounded
+            if answer.status_code != 429:
+                break
+            time.sleep(answer.json()["retry_after"])
+            answer = session.get(gateway.url + GROUPS, headers=MANAGE, timeout=10)
     assert answer.status_code == 200
-    session.close()
 
 
 def test_the_rate_limit_can_be_turned_off() -> None:
