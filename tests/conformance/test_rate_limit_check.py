@@ -39,7 +39,7 @@ def test_check_fails_a_limit_below_100() -> None:
     """A key refused before its 100th request of a second breaks the rule."""
     found, reason = outcome(20)
     assert found == "fail"
-    assert "after 20 requests" in reason
+    assert "429 after 20 requests" in reason
 
 
 def test_check_fails_an_undocumented_body(monkeypatch: pytest.MonkeyPatch) -> None:
