@@ -99,6 +99,24 @@ def _views(s: Session, group: dict[str, Any]) -> list[tuple[Any, ...]]:
     return [group_view(group)] + ([group_view(read.json)] if read.ok else [])
 
 
+@check("LIST-SHAPE")
+def full_last_page_ends_the_list(s: Session) -> None:
+    """LIST-SHAPE: a filtered list holds at most one group, so a page of limit=1 holding it is
+    the last page: has_more false and cursor null, even though the page is full.
+
+    Source: https://docs.baseten.co/reference/gateway/groups/list-groups
+    """
+    group = s.root()
+    page = read_page(s, GROUPS, SHAPE, external_entity_id=_extid(group), limit=1)
+    ids = [item.get("id") for item in page.items]
+    if ids != [group["id"]] or page.has_more or page.cursor is not None:
+        raise CheckFailed(
+            f"Received: items {ids}, has_more {page.has_more}, cursor {page.cursor!r} for "
+            f"external_entity_id={_extid(group)!r}&limit=1 / Documented: the one group on the "
+            "last page, has_more false and cursor null"
+        )
+
+
 @check("LIST-FILTER")
 def filter_matches_the_external_entity_id_exactly(s: Session) -> None:
     """LIST-FILTER: the filter matches exactly: a prefix or a longer id matches nothing else.
@@ -122,6 +140,28 @@ def filter_matches_the_external_entity_id_exactly(s: Session) -> None:
             raise CheckFailed(
                 f"Received: {len(items)} items (this run's: {own}) for external_entity_id="
                 f"{value!r} / Documented: an exact match, {len(expected)} item(s)"
+            )
+
+
+@check("LIST-FILTER", needs=("other",))
+def filter_never_shows_another_workspaces_group(s: Session) -> None:
+    """LIST-FILTER: with the same external_entity_id in two workspaces, each workspace's
+    filter finds only its own group ("Lists groups visible to your workspace").
+
+    Source: https://docs.baseten.co/reference/gateway/groups/list-groups
+    """
+    external_id = s.external_id("tenant")
+    own = s.group(group_body(external_id))
+    other = s.client("other")
+    theirs = s.group(group_body(external_id), other)
+    for client, group, whose in ((s.api, own, "--api-key"), (other, theirs, "the other")):
+        page = read_page(s, GROUPS, SHAPE, client, external_entity_id=external_id)
+        ids = [item.get("id") for item in page.items]
+        if ids != [group["id"]]:
+            raise CheckFailed(
+                f"Received: items {ids} for {whose} workspace's filter "
+                f"external_entity_id={external_id!r}, which both workspaces use / Documented: "
+                f"only its own group [{group['id']!r}]"
             )
 
 

@@ -19,7 +19,7 @@ from conformance.bodies import (
     model,
 )
 from conformance.checks.response import Builder
-from conformance.compare import group_view, model_views
+from conformance.compare import group_view, model_views, path
 from conformance.registry import CheckFailed, check
 from conformance.session import Session
 
@@ -99,6 +99,26 @@ def update_renames_and_keeps_everything_else(s: Session) -> None:
     reply = s.patch(group["id"], {"metadata": {"name": "n" * 256}})
     s.expect_status(reply, 400, "for a name of 256 characters")
     _expect_unchanged(s, group, "a refused name of 256 characters")
+
+
+@check("PATCH-NAME")
+def update_with_a_name_and_models_changes_both(s: Session) -> None:
+    """PATCH-NAME: a new name sent with new models changes the name as well as the models.
+
+    Source: https://docs.baseten.co/reference/gateway/groups/update-a-group
+    """
+    group = _read(s, s.root(models=DOC_ROOT_MODELS, name=DOC_ROOT_NAME))
+    name = "Acme Prod renamed"
+    body = {"metadata": {"name": name}, "models": DOC_UPDATE_MODELS}
+    updated = _update(s, group, body, "a new name and new models")
+    read = _read(s, group)
+    for label, answer in (("the update", updated), ("a get after it", read)):
+        received = path(answer, "metadata", "name")
+        if received != name:
+            raise CheckFailed(
+                f"Received: name {received!r} from {label} of {body} / Documented: the new "
+                f"name {name!r} (metadata.name changes the name, whatever else is sent)"
+            )
 
 
 @check("PATCH-REPLACE")

@@ -1,7 +1,8 @@
 """Group usage: which slugs, types and thresholds appear, per the effective configuration.
 
 The suite sends no inference traffic, so of the counters it only asserts the documented
-types: `current_usage` an integer or null, `reset_at` an RFC 3339 UTC timestamp or null.
+types: `current_usage` an integer or null, `reset_at` an RFC 3339 UTC timestamp or null,
+both always present (the docs list them in every entry, null until the first request lands).
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ def _entry_shaped(entry: Any) -> bool:
         return False
     used, reset = entry.get("current_usage"), entry.get("reset_at")
     return (
-        entry.get("type") in ("TOKEN", "REQUEST")
+        {"current_usage", "reset_at"} <= entry.keys()  # null until traffic, never left out
+        and entry.get("type") in ("TOKEN", "REQUEST")
         and entry.get("unit") == "DAY"
         and isinstance(entry.get("threshold"), int)
         and (used is None or (isinstance(used, int) and not isinstance(used, bool)))

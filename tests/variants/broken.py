@@ -36,14 +36,24 @@ class Variant:
     rules: frozenset[str]  # the rules a conforming suite must report as failed
     build: Build
     doc: str
+    # Further rules the suite fails too, each with the reason (one fault seen by two rules).
+    also: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def expected(self) -> frozenset[str]:
+        """Exactly the rules a run against this variant fails."""
+        return self.rules | {rule for rule, _reason in self.also}
 
 
 BROKEN: list[Variant] = []
 
 
-def broken(*rules: str) -> Callable[[Build], Build]:
+def broken(*rules: str, also: dict[str, str] | None = None) -> Callable[[Build], Build]:
+    """Registers a variant breaking `rules`; `also` names further failures, with the reason."""
+
     def register(build: Build) -> Build:
-        BROKEN.append(Variant(build.__name__, frozenset(rules), build, build.__doc__ or ""))
+        extra = tuple((also or {}).items())
+        BROKEN.append(Variant(build.__name__, frozenset(rules), build, build.__doc__ or "", extra))
         return build
 
     return register
@@ -791,6 +801,37 @@ def list_ignores_the_filter(mp: pytest.MonkeyPatch) -> Flask:
     return store_method(mp, "list_groups", list_groups)
 
 
+@broken("LIST-FILTER")
+def list_filter_leaks_other_workspaces(mp: pytest.MonkeyPatch) -> Flask:
+    """`external_entity_id` on list also finds another workspace's group of that id."""
+    from simulator.core.pagination import page
+
+    def list_groups(
+        self: Store, workspace: str, after: int, limit: int, external_entity_id: Any = None
+    ) -> Any:
+        if external_entity_id is None:
+            return _original_list(self, workspace, after, limit)
+        with self.lock:
+            found = [g for g in self.all_groups() if g.external_entity_id == external_entity_id]
+            return page(sorted(found, key=lambda g: g.seq), after, limit, lambda g: g.seq)
+
+    return store_method(mp, "list_groups", list_groups)
+
+
+@broken("LIST-SHAPE")
+def full_last_page_says_more(mp: pytest.MonkeyPatch) -> Flask:
+    """A last page holding exactly `limit` groups says has_more true, with a cursor to an
+    empty page."""
+
+    def list_groups(self: Store, workspace: str, after: int, limit: int, *filters: Any) -> Any:
+        items, following = _original_list(self, workspace, after, limit, *filters)
+        if following is None and items and len(items) == limit:
+            following = items[-1].seq
+        return items, following
+
+    return store_method(mp, "list_groups", list_groups)
+
+
 @broken("LIST-LIMIT")
 def list_ignores_the_limit(mp: pytest.MonkeyPatch) -> Flask:
     """A valid `limit` on list is ignored: pages hold 100 groups."""
@@ -958,6 +999,21 @@ def update_ignores_the_name(mp: pytest.MonkeyPatch) -> Flask:
     return store_method(mp, "update_group", update)
 
 
+@broken("PATCH-NAME")
+def name_ignored_when_models_sent(mp: pytest.MonkeyPatch) -> Flask:
+    """PATCH with a new name and `models` replaces the models but keeps the old name."""
+    import dataclasses
+
+    from simulator.core.model import GroupUpdate
+
+    def update(self: Store, workspace: str, group_id: str, change: GroupUpdate) -> Group:
+        if change.models is not None:
+            change = dataclasses.replace(change, name_sent=False)
+        return _original_update(self, workspace, group_id, change)
+
+    return store_method(mp, "update_group", update)
+
+
 # Usage.
 
 
@@ -970,6 +1026,23 @@ def usage_customer_id_is_the_group_id(mp: pytest.MonkeyPatch) -> Flask:
 
         if "customer_id" in body:  # a usage answer, not a refusal
             body["customer_id"] = request.path.split("/")[4]  # /v1/gateway/groups/<id>/usage
+        return body
+
+    return rewrite_json(create_app(), lambda r: r.path.endswith("/usage"), edit)
+
+
+@broken(
+    "USAGE-RESPONSE",
+    also={"SCHEMA-RESPONSE": "openapi.yaml's usage entry requires reset_at, so the fuzzer's "
+          "response check sees the missing field too"},
+)  # fmt: skip
+def usage_without_reset_at(mp: pytest.MonkeyPatch) -> Flask:
+    """Usage entries leave `reset_at` out instead of answering it as null."""
+
+    def edit(body: dict[str, Any]) -> dict[str, Any]:
+        for entries in (body.get("usage") or {}).values():
+            for entry in entries:
+                entry.pop("reset_at", None)
         return body
 
     return rewrite_json(create_app(), lambda r: r.path.endswith("/usage"), edit)
