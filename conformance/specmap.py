@@ -138,6 +138,13 @@ RELAXATIONS: tuple[tuple[str, tuple[str, ...], str], ...] = (
                          "name=external_entity_id", "schema"), bound)
         for bound in ("minLength", "maxLength")
     ),
+    # LIST-LIMIT-RANGE, LIST-CURSOR-UNKNOWN: the docs leave a limit out of range and an
+    # invalid (or empty) cursor open ("behaviour is unspecified"); refusing them is a choice.
+    *(
+        ("LIST-LIMIT-RANGE", ("components", "parameters", "Limit", "schema"), bound)
+        for bound in ("minimum", "maximum")
+    ),
+    ("LIST-CURSOR-UNKNOWN", ("components", "parameters", "Cursor", "schema"), "minLength"),
     # KEY-NAME-LENGTH: neither the docs nor the machine spec limit a key's name.
     *(
         ("KEY-NAME-LENGTH", ("components", "schemas", schema, "properties", "name"), "maxLength")

@@ -189,10 +189,10 @@ def page_size_defaults_to_100_and_stops_at_1000(s: Session) -> None:
         )
 
 
-@check("LIST-LIMIT")
+@check("LIST-LIMIT-RANGE")
 def limit_outside_1_to_1000_is_refused(s: Session) -> None:
-    """LIST-LIMIT: limit=0 and limit=1001 give 400 (interpreted: a bad parameter is a client
-    error; the page documents only 403).
+    """LIST-LIMIT-RANGE: limit=0 and limit=1001 give 400 (the simulator's choice: the docs
+    leave a limit out of range open, and the page documents only 403).
 
     Source: https://docs.baseten.co/reference/gateway/groups/list-groups
     """
@@ -227,14 +227,17 @@ def following_cursors_visits_each_group_once(s: Session) -> None:
         )
 
 
-@check("LIST-CURSOR")
+@check("LIST-CURSOR-UNKNOWN")
 def cursor_the_server_did_not_issue_is_refused(s: Session) -> None:
-    """LIST-CURSOR: a made-up cursor gives 400 (interpreted: the page documents only 403).
+    """LIST-CURSOR-UNKNOWN: a made-up cursor and an empty one give 400 (the simulator's choice:
+    the docs leave an invalid cursor open, and the page documents only 403).
 
     Source: https://docs.baseten.co/reference/gateway/groups/list-groups
     """
     reply = s.send("GET", with_query(GROUPS, cursor=f"{s.run.prefix}not-a-cursor"))
     s.expect_status(reply, 400, "for a cursor this server never issued")
+    reply = s.send("GET", f"{GROUPS}?cursor=")
+    s.expect_status(reply, 400, "for an empty cursor")
 
 
 class Churn:
@@ -266,7 +269,8 @@ class Churn:
 @check("LIST-STABLE")
 def pages_stay_stable_while_groups_come_and_go(s: Session) -> None:
     """LIST-STABLE: groups added and deleted between pages never make a survivor disappear or
-    repeat; a group deleted before a page is not on it (LIST-LIVE).
+    repeat; a group deleted before a page is not on it (LIST-LIVE). The simulator's choice: the
+    docs promise an opaque cursor, nothing about pages while groups come and go.
 
     Source: https://docs.baseten.co/reference/gateway/groups/list-groups
     """

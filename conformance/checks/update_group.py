@@ -151,18 +151,11 @@ def _expect_effective(build: Builder, group: dict[str, Any], rule_id: str) -> No
         raise CheckFailed(failed.message, rule=rule_id) from None
 
 
-@check("PATCH-IMMUTABLE")
-def immutable_fields_refuse_new_values_and_accept_their_own(s: Session) -> None:
-    """PATCH-IMMUTABLE: a new external_entity_id, mode or parent gives 400 and changes nothing;
-    the current values sent back are accepted.
-
-    Source: https://docs.baseten.co/reference/gateway/groups/update-a-group
-    """
-    group = _read(s, s.root())
-    other = s.root()
+def _immutable_changes(s: Session, group: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Updates sending one new immutable value each (with a name, so each has a change)."""
     hierarchy = _hierarchy(group)
-    external_id = group["metadata"]["external_entity_id"]
-    refused = {
+    other = s.root()
+    return {
         "a new external_entity_id": {
             "metadata": {"name": "n", "external_entity_id": s.external_id("rekey")}
         },
@@ -175,10 +168,52 @@ def immutable_fields_refuse_new_values_and_accept_their_own(s: Session) -> None:
             "hierarchy": {**hierarchy, "parent_group_id": other["id"]},
         },
     }
-    for what, body in refused.items():
+
+
+def _identity(group: Any) -> tuple[Any, ...]:
+    return (path(group, "metadata", "external_entity_id"), path(group, "hierarchy"))
+
+
+@check("PATCH-IMMUTABLE")
+def immutable_fields_never_change(s: Session) -> None:
+    """PATCH-IMMUTABLE: a new external_entity_id, mode or parent never changes the group,
+    whether the update is refused (the group unchanged) or the field ignored ("cannot be
+    changed"; "the hierarchy is immutable").
+
+    Source: https://docs.baseten.co/reference/gateway/groups/update-a-group
+    """
+    group = _read(s, s.root())
+    for what, body in _immutable_changes(s, group).items():
+        reply = s.patch(group["id"], body)
+        if not reply.ok:
+            s.expect_status(reply, 400, f"for an update sending {what}, or 200 ignoring it")
+            _expect_unchanged(s, group, f"a refused update sending {what}")
+            continue
+        for label, answer in (("the update", reply.json), ("a get after it", _read(s, group))):
+            if _identity(answer) != _identity(group):
+                raise CheckFailed(
+                    f"Received: {answer} from {label} sending {what} / Documented: "
+                    f"external_entity_id and hierarchy as they were: {_identity(group)}"
+                )
+
+
+@check("PATCH-IMMUTABLE-REFUSED")
+def immutable_fields_refuse_new_values_and_accept_their_own(s: Session) -> None:
+    """PATCH-IMMUTABLE-REFUSED: a new external_entity_id, mode or parent gives 400 and changes
+    nothing; the current values sent back are accepted (the docs leave open whether a new value
+    is refused or ignored).
+
+    Source: https://docs.baseten.co/reference/gateway/groups/update-a-group
+    """
+    group = _read(s, s.root())
+    for what, body in _immutable_changes(s, group).items():
         s.expect_status(s.patch(group["id"], body), 400, f"for an update sending {what}")
         _expect_unchanged(s, group, f"a refused update sending {what}")
-    same = {"metadata": {"name": "n", "external_entity_id": external_id}, "hierarchy": hierarchy}
+    external_id = group["metadata"]["external_entity_id"]
+    same = {
+        "metadata": {"name": "n", "external_entity_id": external_id},
+        "hierarchy": _hierarchy(group),
+    }
     _update(s, group, same, "the current external_entity_id and hierarchy")
 
 

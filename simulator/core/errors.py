@@ -108,11 +108,11 @@ class GroupUpdateEmpty(InvalidPayload):
 
 
 class ImmutableFieldChanged(InvalidPayload):
-    rule = "PATCH-IMMUTABLE"
+    rule = "PATCH-IMMUTABLE-REFUSED"
 
 
 class InvalidCursor(InvalidPayload):
-    rule = "LIST-CURSOR"
+    rule = "LIST-CURSOR-UNKNOWN"
     default_message = "The cursor isn't one this server issued."
 
 

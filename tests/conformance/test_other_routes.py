@@ -58,7 +58,7 @@ def test_run_without_options_reports_the_new_checks_not_run() -> None:
     }
     for rule_id, reason in expected.items():
         assert (result.outcome(rule_id), result.rules[rule_id].reason) == ("not run", reason)
-    for rule_id in ("LIST-STABLE", "PATCH-CASCADE", "USAGE-RESPONSE", "KEY-LIST"):
+    for rule_id in ("LIST-CURSOR", "PATCH-CASCADE", "USAGE-RESPONSE", "KEY-LIST"):
         assert result.outcome(rule_id) == "pass", rule_id
 
 

@@ -351,12 +351,13 @@ def test_list_filter_example_answers_the_documented_item(client: FlaskClient) ->
 
 
 def test_list_cursor_example_is_refused_and_a_real_cursor_pages(client: FlaskClient) -> None:
-    """Decision LIST-CURSOR: the example's cursor was issued by Baseten's server, not this
+    """Decision LIST-CURSOR-UNKNOWN: the example's cursor was issued by Baseten's server, not this
     one, so it is 400; the cursor this server gives in its place leads to the next page."""
     first = listed_group(client)
     second = send(client, "POST", GROUPS, CHILD_REQUEST.replace("abc123hash", first["id"])).json
     refused = send(client, "GET", f"{GROUPS}?cursor={DOC_CURSOR}")
-    assert (refused.status_code, refused.headers["X-Frontier-Rule"]) == (400, "LIST-CURSOR")
+    rule = refused.headers["X-Frontier-Rule"]
+    assert (refused.status_code, rule) == (400, "LIST-CURSOR-UNKNOWN")
     page = send(client, "GET", f"{GROUPS}?limit=1").json
     assert page["items"] == [first]
     assert page["pagination"]["has_more"] is True

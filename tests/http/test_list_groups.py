@@ -56,9 +56,9 @@ def test_list_filters_by_exact_external_entity_id(
 
 @pytest.mark.parametrize("limit", ["0", "1001", "-1", "ten", "1.5"])
 def test_list_refuses_a_limit_out_of_range(client: FlaskClient, limit: str) -> None:
-    """LIST-LIMIT: limit is an integer from 1 to 1000."""
+    """LIST-LIMIT-RANGE: limit is an integer from 1 to 1000."""
     response = client.get(f"/v1/gateway/groups?limit={limit}", headers=MANAGE)
-    assert (response.status_code, response.headers["X-Frontier-Rule"]) == (400, "LIST-LIMIT")
+    assert (response.status_code, response.headers["X-Frontier-Rule"]) == (400, "LIST-LIMIT-RANGE")
 
 
 def test_list_limit_defaults_to_100_and_allows_1000(
@@ -71,11 +71,12 @@ def test_list_limit_defaults_to_100_and_allows_1000(
     assert len(listing(client, "?limit=1000")["items"]) == 101
 
 
-@pytest.mark.parametrize("cursor", ["garbage", "a2V5czox", "Z3JvdXBzOi0x", "Z3JvdXBzOng="])
+@pytest.mark.parametrize("cursor", ["garbage", "a2V5czox", "Z3JvdXBzOi0x", "Z3JvdXBzOng=", ""])
 def test_list_refuses_a_cursor_it_did_not_issue(client: FlaskClient, cursor: str) -> None:
-    """LIST-CURSOR: a foreign, malformed or other-kind cursor is 400."""
+    """LIST-CURSOR-UNKNOWN: a foreign, malformed, other-kind or empty cursor is 400."""
     response = client.get(f"/v1/gateway/groups?cursor={cursor}", headers=MANAGE)
-    assert (response.status_code, response.headers["X-Frontier-Rule"]) == (400, "LIST-CURSOR")
+    rule = response.headers["X-Frontier-Rule"]
+    assert (response.status_code, rule) == (400, "LIST-CURSOR-UNKNOWN")
 
 
 def test_list_pages_visit_every_group_once(

@@ -78,17 +78,19 @@ def test_update_needs_metadata_or_models(
 def test_update_refuses_new_values_of_immutable_fields(
     client: FlaskClient, make_group: Callable[..., dict[str, Any]], body: dict[str, Any]
 ) -> None:
-    """PATCH-IMMUTABLE: a new external_entity_id or hierarchy is 400 and nothing changes."""
+    """PATCH-IMMUTABLE, PATCH-IMMUTABLE-REFUSED: a new external_entity_id or hierarchy is 400
+    and nothing changes."""
     group = make_group("g")
     response = patch(client, group["id"], body)
-    assert (response.status_code, response.headers["X-Frontier-Rule"]) == (400, "PATCH-IMMUTABLE")
+    rule = response.headers["X-Frontier-Rule"]
+    assert (response.status_code, rule) == (400, "PATCH-IMMUTABLE-REFUSED")
     assert client.get(f"/v1/gateway/groups/{group['id']}", headers=MANAGE).json == group
 
 
 def test_update_accepts_immutable_fields_sent_unchanged(
     client: FlaskClient, make_group: Callable[..., dict[str, Any]]
 ) -> None:
-    """PATCH-IMMUTABLE: the current values may be sent back."""
+    """PATCH-IMMUTABLE-REFUSED: the current values may be sent back."""
     group = make_group("g")
     body = {"metadata": {"name": "n", "external_entity_id": "g"}, "hierarchy": group["hierarchy"]}
     assert patch(client, group["id"], body).status_code == 200

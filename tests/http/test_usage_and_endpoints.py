@@ -144,7 +144,8 @@ def test_endpoint_create_refuses_invalid_bodies(
 
 
 def test_endpoint_update_with_an_empty_body_changes_nothing(client: FlaskClient) -> None:
-    """EP-PATCH: `{}` is valid in the machine spec; it answers 200 and changes nothing."""
+    """EP-PATCH, EP-PATCH-EMPTY: `{}` is valid in the machine spec; it answers 200 and changes
+    nothing."""
     endpoint = create_endpoint(client, {"slug": "acme/m", "targets": [BASETEN]}).json
     response = client.patch(f"/v1/gateway/endpoints/{endpoint['id']}", json={}, headers=MANAGE)
     assert (response.status_code, response.json) == (200, endpoint)

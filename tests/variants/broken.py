@@ -845,22 +845,6 @@ def list_ignores_the_limit(mp: pytest.MonkeyPatch) -> Flask:
     return create_app()
 
 
-@broken("LIST-STABLE")
-def list_cursor_is_an_offset(mp: pytest.MonkeyPatch) -> Flask:
-    """The list cursor counts items shown, so a delete between pages skips a group."""
-
-    def list_groups(
-        self: Store, workspace: str, after: int, limit: int, external_entity_id: Any = None
-    ) -> Any:
-        if external_entity_id is not None:
-            return _original_list(self, workspace, after, limit, external_entity_id)
-        listing = [g for g in self.all_groups() if g.workspace == workspace]
-        more = after + limit < len(listing)
-        return listing[after : after + limit], after + limit if more else None
-
-    return store_method(mp, "list_groups", list_groups)
-
-
 @broken("LIST-LIVE")
 def deleted_groups_still_listed(mp: pytest.MonkeyPatch) -> Flask:
     """Deleted groups stay in the list (but nowhere else)."""
@@ -906,18 +890,23 @@ _original_update = Store.update_group
 
 
 @broken("PATCH-IMMUTABLE")
-def new_external_id_accepted_on_update(mp: pytest.MonkeyPatch) -> Flask:
-    """PATCH accepts (and ignores) a new external_entity_id; hierarchy stays immutable."""
-    import simulator.core.store as store
+def update_rekeys_the_group(mp: pytest.MonkeyPatch) -> Flask:
+    """PATCH with a new external_entity_id re-keys the group instead of refusing or ignoring it."""
+    import dataclasses
+
     from simulator.core.model import GroupUpdate
 
-    original = store.refuse_immutable_changes
+    def update(self: Store, workspace: str, group_id: str, change: GroupUpdate) -> Group:
+        group = self.get_group(workspace, group_id)
+        new_id = change.external_entity_id
+        if new_id not in (None, group.external_entity_id) and not change.hierarchy:
+            self.release_external_id(workspace, group.external_entity_id)
+            group.external_entity_id = new_id
+            self.claim_external_id(group)
+            change = dataclasses.replace(change, external_entity_id=None)
+        return _original_update(self, workspace, group_id, change)
 
-    def refuse(group: Group, update: GroupUpdate) -> None:
-        original(group, GroupUpdate(update.name_sent, update.name, None, None, update.hierarchy))
-
-    mp.setattr(store, "refuse_immutable_changes", refuse)
-    return create_app()
+    return store_method(mp, "update_group", update)
 
 
 @broken("PATCH-REPLACE")
@@ -1356,16 +1345,6 @@ def region_not_kept(mp: pytest.MonkeyPatch) -> Flask:
         ),
     )
     return create_app()
-
-
-@broken("EP-PATCH")
-def empty_endpoint_update_refused(mp: pytest.MonkeyPatch) -> Flask:
-    """PATCH of an endpoint with `{}` gives 400, as the docs pages could be read."""
-
-    def edit(schemas: dict[str, Any]) -> None:
-        schemas["UpdateEndpointRequest"]["minProperties"] = 1
-
-    return with_spec(mp, edit)
 
 
 @broken("EP-RENAME")

@@ -34,8 +34,9 @@ class Verdict:
 
     @property
     def caught(self) -> bool:
-        """A broken variant is caught when the run fails and names every rule it breaks."""
-        return self.exit_code == 1 and self.variant.rules <= self.failed
+        """A broken variant is caught when the run fails exactly the rules it lists: those it
+        breaks and those listed, with the reason, as seeing the same fault."""
+        return self.exit_code == 1 and self.failed == self.variant.expected
 
     @property
     def passed(self) -> bool:

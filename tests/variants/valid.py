@@ -334,6 +334,85 @@ def model_api_target_model_optional(mp: pytest.MonkeyPatch) -> Flask:
     return create_app()
 
 
+@valid
+def offset_cursors(mp: pytest.MonkeyPatch) -> Flask:
+    """The group list's cursor counts the items shown, so a delete between pages skips one."""
+    original = Store.list_groups
+
+    def list_groups(
+        self: Store, workspace: str, after: int, limit: int, external_entity_id: Any = None
+    ) -> Any:
+        if external_entity_id is not None:
+            return original(self, workspace, after, limit, external_entity_id)
+        listing = [g for g in self.all_groups() if g.workspace == workspace]
+        more = after + limit < len(listing)
+        return listing[after : after + limit], after + limit if more else None
+
+    mp.setattr(Store, "list_groups", list_groups)
+    return create_app()
+
+
+@valid
+def empty_endpoint_update_refused(mp: pytest.MonkeyPatch) -> Flask:
+    """PATCH of an endpoint with `{}` gives 400 and changes nothing, as for groups."""
+
+    def edit(schemas: dict[str, Any]) -> None:
+        schemas["UpdateEndpointRequest"]["minProperties"] = 1
+
+    return _with_spec(mp, edit)
+
+
+@valid
+def new_immutable_values_ignored_on_update(mp: pytest.MonkeyPatch) -> Flask:
+    """PATCH ignores a new external_entity_id, mode or parent (as a client generated from the
+    machine spec, which declares neither, would see it) and changes the rest."""
+    import simulator.core.store as store
+    from simulator.core.model import Group, GroupUpdate
+
+    def refuse(group: Group, update: GroupUpdate) -> None:
+        return None
+
+    mp.setattr(store, "refuse_immutable_changes", refuse)
+    return create_app()
+
+
+def _query_spec(edit: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    """A copy of openapi.yaml whose shared query parameters `edit` changed."""
+    import copy
+
+    from simulator.core.spec import load_spec
+
+    spec = copy.deepcopy(load_spec())
+    edit(spec["components"]["parameters"])
+    return spec
+
+
+@valid
+def empty_cursor_is_the_first_page(mp: pytest.MonkeyPatch) -> Flask:
+    """`cursor=` (empty) reads as no cursor: the first page."""
+    original = app_module.decode_cursor
+    mp.setattr(app_module, "decode_cursor", lambda kind, cursor: original(kind, cursor or None))
+    spec = _query_spec(lambda params: params["Cursor"]["schema"].pop("minLength"))
+    return create_app(spec=spec)
+
+
+@valid
+def out_of_range_limits_clamped(mp: pytest.MonkeyPatch) -> Flask:
+    """A `limit` below 1 reads as 1, above 1000 as 1000, instead of a 400."""
+    original = app_module.page_request
+
+    def page_request(kind: str, operation_id: str) -> tuple[int, int, dict[str, Any]]:
+        after, limit, query = original(kind, operation_id)
+        return after, min(max(limit, 1), 1000), query
+
+    def edit(params: dict[str, Any]) -> None:
+        for bound in ("minimum", "maximum"):
+            params["Limit"]["schema"].pop(bound)
+
+    mp.setattr(app_module, "page_request", page_request)
+    return create_app(spec=_query_spec(edit))
+
+
 def _with_spec(mp: pytest.MonkeyPatch, edit: Callable[[dict[str, Any]], None]) -> Flask:
     from tests.variants.broken import with_spec
 
@@ -357,4 +436,9 @@ STRICT_BREAKS: dict[str, frozenset[str]] = {
     "empty_target_strings_accepted": frozenset({"EP-TARGET-NONEMPTY", "EP-ENVIRONMENT"}),
     "model_api_target_model_optional": frozenset({"EP-MODEL-API"}),
     "fractional_thresholds_accepted": frozenset({"THRESHOLD-INT"}),
+    "offset_cursors": frozenset({"LIST-STABLE"}),
+    "empty_endpoint_update_refused": frozenset({"EP-PATCH-EMPTY"}),
+    "new_immutable_values_ignored_on_update": frozenset({"PATCH-IMMUTABLE-REFUSED"}),
+    "empty_cursor_is_the_first_page": frozenset({"LIST-CURSOR-UNKNOWN"}),
+    "out_of_range_limits_clamped": frozenset({"LIST-LIMIT-RANGE"}),
 }
