@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from werkzeug.datastructures import Headers
 
+from conformance.evidence import Exchange
 from conformance.ledger import BudgetExhausted, Resource
 from conformance.registry import NotRun
 from conformance.session import Session
@@ -61,7 +62,7 @@ class CaseRunner:
         self.on_errors = fuzzing.on_errors
         self.spec = fuzzing.spec
         self.pools: dict[str, Pool] = {}
-        self.failures: dict[tuple[str, str], str] = {}
+        self.failures: dict[tuple[str, str], tuple[str, Exchange | None]] = {}
         self.calls = 0
         self.spent = False
         self.serial = 0
@@ -112,8 +113,8 @@ class CaseRunner:
     def report(self) -> None:
         if not self.calls and self.spent:
             raise NotRun("the write budget was spent before any request")
-        for (rule_id, _title), message in self.failures.items():
-            self.s.fail(rule_id, message)
+        for (rule_id, _title), (message, exchange) in self.failures.items():
+            self.s.fail(rule_id, message, exchange)
 
     # Safety edits: valid stays valid, invalid stays invalid.
 
@@ -265,10 +266,21 @@ class CaseRunner:
             return
         detail = " ".join(str(failure.message).split())
         received = _reply(response).describe(160)
-        self.failures[key] = (
+        message = (
             f"{self.op.label}: {failure.title}. Received: {received} for "
             f"`{case.as_curl_command()}` / Documented: {detail or failure.title}"
         )
+        self.failures[key] = (message, self._exchange(response))
+
+    def _exchange(self, response: Any) -> Exchange | None:
+        """The request schemathesis sent and the answer, for the failure card."""
+        sent = getattr(response, "request", None)
+        if sent is None:
+            return None
+        headers = {str(k): str(v) for k, v in dict(getattr(sent, "headers", {}) or {}).items()}
+        body = getattr(sent, "body", None)
+        reply = _reply(response)
+        return self.s.run.redact.response(str(sent.method), str(sent.url), headers, body, reply)
 
 
 def _leaves_out(case: Any, header: str) -> bool:

@@ -37,6 +37,7 @@ ENV = {
     "allow_unprefixed_ids": "FRONTIER_ALLOW_UNPREFIXED_IDS",
     "inference": "FRONTIER_INFERENCE",
     "strict": "FRONTIER_STRICT",
+    "require_all": "FRONTIER_REQUIRE_ALL",
     "select": "FRONTIER_SELECT",
     "report_dir": "FRONTIER_REPORT_DIR",
     "deviations": "FRONTIER_DEVIATIONS",
@@ -68,6 +69,9 @@ OPTIONS: dict[str, tuple[str, dict[str, Any]]] = {
                   "base URL (as the simulator serves it), with keys minted under the run's "
                   "own groups", {"action": "store_true", "default": None}),
     "strict": ("also check choice rules", {"action": "store_true", "default": None}),
+    "require_all": ("fail the run when documented rules were not run (a partial run), for CI "
+                    "that wants the whole certificate",
+                    {"action": "store_true", "default": None}),
     "select": ("run only these rules (space- or comma-separated in the variable)",
                {"nargs": "+", "metavar": "RULE_ID"}),
     "report_dir": ("write report.html, junit.xml, conformance.json, scorecard.md here",
@@ -116,6 +120,7 @@ def resolve(args: argparse.Namespace, environ: dict[str, str]) -> dict[str, Any]
         if values[name] is None and environ.get(variable):
             values[name] = _from_env(name, environ[variable])
     values["strict"] = bool(values["strict"])
+    values["require_all"] = bool(values["require_all"])
     values["inference"] = bool(values["inference"])
     values["select"] = tuple(values["select"] or ())
     if values["max_examples"] is None:
@@ -127,7 +132,7 @@ def resolve(args: argparse.Namespace, environ: dict[str, str]) -> dict[str, Any]
 
 
 def _from_env(name: str, text: str) -> Any:
-    if name in ("strict", "allow_unprefixed_ids", "inference"):
+    if name in ("strict", "require_all", "allow_unprefixed_ids", "inference"):
         return text.strip().lower() in TRUE
     if name == "select":
         return text.replace(",", " ").split()
@@ -176,6 +181,7 @@ def _run(values: dict[str, Any]) -> int:
             api_key=values["api_key"], app=app, base_url=values["base_url"] or None,
             view_key=values["view_key"], other_workspace_key=values["other_workspace_key"],
             not_onboarded_key=values["not_onboarded_key"], strict=values["strict"],
+            require_all=values["require_all"],
             no_public_key_workspace_key=values["no_public_key_workspace_key"],
             signing_key=values["signing_key"], org_prefix=values["org_prefix"],
             allow_unprefixed_ids=bool(values["allow_unprefixed_ids"]),

@@ -14,10 +14,13 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from conformance.catalogue import Rule
+from conformance.evidence import Exchange
 from conformance.outcomes import DEVIATION, FAIL, NOT_RUN, PASS, REFUSALS, Record, RuleOutcome
 from conformance.report import (
     RunResult,
+    expectation,
     finished,
+    headline,
     mode,
     split_message,
     split_reproduction,
@@ -68,6 +71,10 @@ def _style() -> str:
 
 def _header(result: RunResult) -> str:
     state = "pass" if result.exit_code == 0 else "fail"
+    if result.interrupted:
+        state = "interrupted"
+    elif result.partial and result.exit_code == 0:
+        state = "pass partial"
     facts = {
         "Target": result.target,
         "Mode": mode(result) + ("" if result.strict else " (choice rules need --strict)"),
@@ -78,7 +85,9 @@ def _header(result: RunResult) -> str:
     rows = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in facts.items())
     return (
         f'<header class="verdict {state}"><p class="kicker">Frontier Gateway conformance</p>'
-        f'<h1>{escape(verdict(result).capitalize())}</h1><dl class="meta">{rows}</dl></header>'
+        f"<h1>{escape(verdict(result).capitalize())}</h1>"
+        f'<p class="headline">{escape(headline(result).capitalize())}</p>'
+        f'<dl class="meta">{rows}</dl></header>'
     )
 
 
@@ -170,19 +179,47 @@ def _deviation(outcome: RuleOutcome) -> str:
 
 
 def _message(record: Record) -> str:
-    """A failure as `check`, then its Received and Documented parts one under the other."""
+    """A failure as `check`, then its Received and Documented (or Simulator's choice) parts
+    one under the other, then the request behind it, a curl line and the exact answer."""
     lead, received, documented = split_message(record.message)
+    exchange = record.exchange
     if received is None:  # not in that form (a crash, say): shown as it is
         body = f"<pre>{escape(record.message)}</pre>"
     else:
         received, curl = split_reproduction(received)
+        if exchange is not None:
+            curl = exchange.curl()
         again = f"<dt>Reproduce</dt><dd><pre>{escape(curl)}</pre></dd>" if curl else ""
         body = (
             (f'<p class="lead">{escape(lead)}</p>' if lead else "")
             + f'<dl class="rd"><dt>Received</dt><dd>{_received(received)}</dd>'
-            + f"<dt>Documented</dt><dd>{escape(documented)}</dd>{again}</dl>"
+            + f"<dt>{escape(expectation(record.message))}</dt><dd>{escape(documented)}</dd>"
+            + f"{again}</dl>"
         )
-    return f'<div class="message"><p class="check">✗ {escape(record.check)}</p>{body}</div>'
+    return (
+        f'<div class="message"><p class="check">✗ {escape(record.check)}</p>{body}'
+        f"{_exchange(exchange, with_curl=received is None)}</div>"
+    )
+
+
+def _exchange(exchange: Exchange | None, *, with_curl: bool) -> str:
+    """The request (method, path, headers with keys filtered, JSON body) and the answer."""
+    if exchange is None:
+        return ""
+    curl = f"<dt>Reproduce</dt><dd><pre>{escape(exchange.curl())}</pre></dd>" if with_curl else ""
+    return (
+        f'<dl class="rd exchange"><dt>Request</dt><dd><pre>{escape(exchange.request_text())}'
+        f"</pre></dd>{curl}<dt>Response</dt><dd>{_folded(exchange.response_text())}</dd></dl>"
+    )
+
+
+def _folded(text: str) -> str:
+    if len(text) <= LONG * 4:
+        return f"<pre>{escape(text)}</pre>"
+    return (
+        f"<details><summary><code>{escape(text.splitlines()[0])}</code> …</summary>"
+        f"<pre>{escape(text)}</pre></details>"
+    )
 
 
 def _received(text: str) -> str:

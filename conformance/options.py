@@ -29,6 +29,7 @@ class Options:
     allow_unprefixed_ids: bool = False  # may send an external_entity_id without the run prefix
     inference: bool = False  # also check POST /v1/chat/completions, at the same base URL
     strict: bool = False
+    require_all: bool = False  # documented rules left out fail the run
     select: tuple[str, ...] = ()
     report_dir: Path | None = None
     deviations: tuple[Deviation, ...] = ()

@@ -10,14 +10,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from conformance.catalogue import Rule, rules
 from conformance.deviations import Deviation
+from conformance.evidence import Exchange
 
 PASS = "pass"
 FAIL = "fail"
 NOT_RUN = "not run"
 DEVIATION = "accepted deviation"
+# What a failure message says was expected: what the docs say, or for a choice rule what the
+# simulator chose where they are silent.
+DOCUMENTED_LABEL = " / Documented: "
+CHOICE_LABEL = " / Simulator's choice: "
 
 # The documented refusals (create, get and delete pages): each should be seen once a run.
 REFUSALS = (
@@ -40,6 +46,7 @@ class Record:
     check: str
     outcome: str
     message: str = ""
+    exchange: Exchange | None = None  # the request behind a failure and its answer
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,16 @@ class Failure:
     check: str
     rule: str
     message: str
+    exchange: Exchange | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        exchange = self.exchange.as_json() if self.exchange else None
+        return {
+            "check": self.check,
+            "rule": self.rule,
+            "message": self.message,
+            "exchange": exchange,
+        }
 
 
 @dataclass
@@ -65,8 +82,15 @@ class Recorder:
     records: list[Record] = field(default_factory=list)
     observed: set[str] = field(default_factory=set)
 
-    def add(self, rule: str, check: str, outcome: str, message: str = "") -> None:
-        self.records.append(Record(rule, check, outcome, message))
+    def add(
+        self,
+        rule: str,
+        check: str,
+        outcome: str,
+        message: str = "",
+        exchange: Exchange | None = None,
+    ) -> None:
+        self.records.append(Record(rule, check, outcome, message, exchange))
 
 
 @dataclass
@@ -79,7 +103,11 @@ class RuleOutcome:
 
     @property
     def failures(self) -> list[Failure]:
-        return [Failure(r.check, r.rule, r.message) for r in self.records if r.outcome == FAIL]
+        return [
+            Failure(r.check, r.rule, r.message, r.exchange)
+            for r in self.records
+            if r.outcome == FAIL
+        ]
 
 
 def summarise(

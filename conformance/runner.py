@@ -22,14 +22,15 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from conformance.catalogue import rules
+from conformance.bodies import GROUPS, group_path
+from conformance.catalogue import DOCUMENTED, rules
 from conformance.deviations import Deviation, load_deviations
 from conformance.options import DEFAULT_MAX_EXAMPLES, DEFAULT_MAX_WRITES, Options
 from conformance.outcomes import DEVIATION, FAIL, NOT_RUN, PASS, CheckResult, RuleOutcome, summarise
 from conformance.progress import Progress
 from conformance.recording import Recording
-from conformance.registry import Check
-from conformance.report import UNCOVERED, RunResult
+from conformance.registry import ROLE_OPTIONS, Check
+from conformance.report import UNCOVERED, RunResult, not_run_hint
 from conformance.session import Run, Verdict
 from conformance.signing import load_signing_key
 from conformance.suite import all_checks, selected
@@ -62,6 +63,7 @@ def run(
     allow_unprefixed_ids: bool = False,
     inference: bool = False,
     strict: bool = False,
+    require_all: bool = False,
     select: tuple[str, ...] | list[str] = (),
     report_dir: str | Path | None = None,
     deviations: tuple[Deviation, ...] | str | Path = (),
@@ -72,6 +74,8 @@ def run(
     record: Recording | None = None,
 ) -> RunResult:
     """Runs the suite against `app` (a WSGI app) or `base_url`; `deviations` may be a file.
+
+    `require_all=True` fails the run when documented rules were not run (a partial run).
 
     `inference=True` also checks the inference route, POST /v1/chat/completions, at the same
     base URL (as the simulator serves it), with keys the run mints under its own groups.
@@ -85,7 +89,7 @@ def run(
         other_workspace_key=other_workspace_key, not_onboarded_key=not_onboarded_key,
         no_public_key_workspace_key=no_public_key_workspace_key, signing_key=signing_key,
         org_prefix=org_prefix, allow_unprefixed_ids=allow_unprefixed_ids, inference=inference,
-        strict=strict,
+        strict=strict, require_all=require_all,
         select=tuple(select), deviations=deviations, fuzz=fuzz, quiet=quiet,
         report_dir=Path(report_dir).resolve() if report_dir else None,
         max_examples=max_examples, max_writes=max_writes, record=record,
@@ -124,18 +128,61 @@ def execute(options: Options) -> RunResult:
     run = Run(options)
     checks = [c for c in all_checks(options.strict) if selected(c, options.select)]
     progress = None if options.quiet else Progress(sys.stderr)
+    results: list[CheckResult] = []
     try:
         with _signals_stop_the_run():
-            results, interrupted = _run_checks(run, checks, progress)
+            try:
+                check_keys(run)  # UsageError: a wrong key stops the run before any check
+            except KeyboardInterrupt:
+                interrupted = True
+            else:
+                results, interrupted = _run_checks(run, checks, progress)
     finally:
         run.ledger.cleanup()  # after the last check, after Ctrl-C too: nothing may stay
     result = _result(options, run, results)
     if interrupted or STOP.is_set():
         result.exit_code = INTERRUPTED
+        result.interrupted = True
         result.problems.append("the run was interrupted; what it created was deleted")
     if options.report_dir is not None:
         result.reports.update(write_reports(result, options.report_dir))
     return result
+
+
+# Keys of onboarded workspaces with management scope; the others' roles are what the ACCESS
+# rules check, so only whether they authenticate is asked of them here.
+MANAGEMENT_ROLES = ("api", "other", "no_public_key")
+
+
+def check_keys(run: Run) -> None:
+    """Before any check, each key is tried once: a key that doesn't authenticate, or a key
+    that should manage and can't, is a usage error naming its option, not a run of failures
+    blamed on the implementation. Only answers no conforming implementation gives a right key
+    count: 401 for any key; 403 listing groups, or on a group that doesn't exist, for a
+    management key. Raises UsageError."""
+    if run.recording is not None:
+        run.recording.begin("preflight", ())
+    for role, client in run.clients.items():
+        option = ROLE_OPTIONS.get(role, "--api-key")
+        listed = client.send("GET", f"{GROUPS}?limit=1")
+        if listed.status == 401:
+            raise UsageError(
+                f"{option}: the key doesn't authenticate (401 on GET {GROUPS}); check the key"
+            )
+        if role not in MANAGEMENT_ROLES:
+            continue
+        if listed.status == 403:
+            raise UsageError(
+                f"{option}: the key may not list groups (403 on GET {GROUPS}): it is unknown, "
+                "or its workspace isn't onboarded; pass a management key of an onboarded "
+                "workspace"
+            )
+        unknown = group_path(f"{run.prefix}preflight")
+        if client.send("GET", unknown).status == 403:
+            raise UsageError(
+                f"{option}: the key has no management scope (403 on GET {unknown}, a group "
+                "that doesn't exist): a view-only key? pass a management key"
+            )
 
 
 def _run_checks(
@@ -182,6 +229,12 @@ def _result(options: Options, run: Run, checks: list[CheckResult]) -> RunResult:
         for d in options.deviations
         if d.expired(today)
     ]
+    left_out = [o for o in outcomes.values() if o.rule.level == DOCUMENTED and o.outcome == NOT_RUN]
+    if options.require_all and left_out:
+        problems.append(
+            f"--require-all: {len(left_out)} documented rules not run "
+            f"({', '.join(o.rule.id for o in left_out)}): {not_run_hint(left_out)}"
+        )
     failed = any(o.outcome == FAIL for o in outcomes.values())
     return RunResult(
         exit_code=1 if failed or problems else 0,

@@ -26,10 +26,11 @@ from conformance.bodies import (
     group_path,
     keys_path,
 )
-from conformance.catalogue import rule
+from conformance.catalogue import CHOICE, rule
+from conformance.evidence import Exchange, Redactor, Witness
 from conformance.ledger import BudgetExhausted, Client, Ledger, Resource, new_prefix
 from conformance.options import Options
-from conformance.outcomes import FAIL, NOT_RUN, PASS, Recorder
+from conformance.outcomes import CHOICE_LABEL, DOCUMENTED_LABEL, FAIL, NOT_RUN, PASS, Recorder
 from conformance.registry import NEEDS, ROLE_OPTIONS, SCHEMA, Check, CheckFailed, NotRun
 from conformance.signing import load_signing_key
 from conformance.target import HttpTransport, Reply, TargetUnreachable, Transport, WsgiTransport
@@ -51,6 +52,10 @@ class Run:
         self.recording = options.record
         if self.recording is not None:
             self.transport = self.recording.attach(self.transport, options, self.ledger.prefix)
+        keys = {role: key for role in ("api", *ROLE_OPTIONS) if (key := options.key(role))}
+        self.redact = Redactor(keys)
+        self.witness = Witness(self.transport, self.redact, options.base_url)
+        self.transport = self.witness
         self.clients = {
             role: Client(self.transport, key, role)
             for role in ("api", *ROLE_OPTIONS)
@@ -100,20 +105,20 @@ class Run:
             return Verdict(not_run=reason)
         session = Session(self, check)
         mark = self.ledger.mark()
+        self.witness.last = None
         if self.recording is not None:
             self.recording.begin(check.name, check.rules)
         try:
             check.function(session)
         except CheckFailed as failed:
-            session.failures.append((failed.rule or check.rule, failed.message))
+            session.fail(failed.rule or check.rule, failed.message, self.witness.last)
         except (NotRun, BudgetExhausted) as reason:
             return self._not_run(check, str(reason), session)
         except TargetUnreachable as error:
-            session.failures.append(
-                (check.rule, f"Received: no answer ({error}) / Documented: an answer")
-            )
+            message = f"Received: no answer ({error}) / Documented: an answer"
+            session.fail(check.rule, message, self.witness.last)
         except Exception as error:  # a crash in a check is its rule's failure, with the cause
-            session.failures.append((check.rule, _crash(error)))
+            session.fail(check.rule, _crash(error), self.witness.last)
         finally:
             self.ledger.cleanup(since=mark)
         return self._record(check, session)
@@ -128,8 +133,11 @@ class Run:
 
     def _record(self, check: Check, session: Session) -> Verdict:
         failed = {rule_id for rule_id, _ in session.failures}
-        for rule_id, message in session.failures:
-            self.recorder.add(rule_id, check.name, FAIL, message)
+        for (rule_id, message), exchange in zip(session.failures, session.exchanges, strict=True):
+            text = self.redact(message)
+            if rule(rule_id).level == CHOICE:  # not what the docs say: what the simulator does
+                text = text.replace(DOCUMENTED_LABEL, CHOICE_LABEL)
+            self.recorder.add(rule_id, check.name, FAIL, text, exchange)
         for rule_id in dict.fromkeys([*check.rules, *session.passes]):
             if rule_id not in failed:
                 self.recorder.add(rule_id, check.name, PASS)
@@ -141,6 +149,7 @@ class Session:
         self.run = run
         self.check = check
         self.failures: list[tuple[str, str]] = []
+        self.exchanges: list[Exchange | None] = []  # the request behind each failure
         self.passes: list[str] = []
 
     # Keys and options.
@@ -359,9 +368,11 @@ class Session:
     def passed(self, rule_id: str) -> None:
         self.passes.append(rule_id)
 
-    def fail(self, rule_id: str, message: str) -> None:
-        """A failure that doesn't stop the check (for checks that report on several rules)."""
+    def fail(self, rule_id: str, message: str, exchange: Exchange | None = None) -> None:
+        """A failure that doesn't stop the check (for checks that report on several rules);
+        `exchange` is the request behind it, the check's last one if not given."""
         self.failures.append((rule_id, message))
+        self.exchanges.append(exchange or self.run.witness.last)
 
 
 def _transport(options: Options) -> Transport:

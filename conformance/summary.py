@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from conformance.catalogue import LEVELS
 from conformance.outcomes import DEVIATION, FAIL, NOT_RUN, PASS, RuleOutcome
-from conformance.report import RunResult, mode, refusals_line, shorten
+from conformance.report import RunResult, headline, mode, refusals_line, shorten
 
 COLUMNS = (PASS, FAIL, NOT_RUN, DEVIATION)
 HEADINGS = {PASS: "pass", FAIL: "fail", NOT_RUN: "not run", DEVIATION: "accepted deviation"}
@@ -38,7 +38,11 @@ def summary(result: RunResult) -> str:
 def verdict_line(result: RunResult) -> str:
     counts = result.counts()
     totals = ", ".join(f"{counts.get(k, 0)} {HEADINGS[k]}" for k in COLUMNS)
-    shout = "conforms" if result.exit_code == 0 else "does NOT conform"
+    if result.interrupted:
+        return f"{result.target}: {headline(result)} ({mode(result)} mode)"
+    shout = headline(result)
+    if result.exit_code != 0:
+        shout = shout.replace("does not conform", "does NOT conform", 1)
     return f"{result.target} {shout} ({mode(result)} mode): {totals}"
 
 
@@ -83,6 +87,9 @@ def _failure(outcome: RuleOutcome) -> str:
         initial_indent="    ",
         subsequent_indent="    ",
     )
+    exchange = failures[0].exchange
+    if exchange is not None:  # the request to send again; the reports have the whole answer
+        lines.append(f"    reproduce: {shorten(exchange.curl(), FIRST_MESSAGE)}")
     return "\n".join([f"{head}{reason} {failures[0].check}{more}", *lines])
 
 
