@@ -8,7 +8,9 @@ reproduces the request once the variable is set.
 from __future__ import annotations
 
 import json
+import re
 import shlex
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -17,6 +19,7 @@ from urllib.parse import urlsplit
 from conformance.target import Reply, Streamed, Transport
 
 BODY = 4000  # characters of a request or answer body kept in a report
+HISTORY = 64  # exchanges of one check kept to find the one a failure describes
 BASE_URL = "$FRONTIER_BASE_URL"  # the curl line's base when the target is an in-process app
 # The environment variable of each key option, by the role the run gives it.
 KEY_VARIABLES = {
@@ -133,17 +136,35 @@ class Redactor:
 
 
 class Witness:
-    """A transport that remembers the last exchange each check sent (for its failure card)."""
+    """A transport that remembers the exchanges of the current check (for its failure card)."""
 
     def __init__(self, inner: Transport, redact: Redactor, base_url: str | None) -> None:
         self.inner = inner
         self.redact = redact
         self.base_url = base_url
-        self.last: Exchange | None = None
+        self.history: deque[Exchange] = deque(maxlen=HISTORY)
+
+    @property
+    def last(self) -> Exchange | None:
+        return self.history[-1] if self.history else None
+
+    def forget(self) -> None:
+        self.history.clear()
+
+    def behind(self, message: str) -> Exchange | None:
+        """The exchange a failure message describes: the latest whose status and start of body
+        match its `Received: <status> <body>`, else the latest with that status, else the last."""
+        found = re.search(r"Received: (\d{3})\b ?(.*)", message)
+        if found is None:
+            return self.last
+        status, body = int(found.group(1)), " ".join(found.group(2).split())[:40]
+        same = [e for e in reversed(self.history) if e.status == status]
+        matching = [e for e in same if " ".join(e.response.split()).startswith(body)]
+        return next(iter(matching or same), self.last)
 
     def send(self, method: str, path: str, headers: Mapping[str, str], body: bytes | None) -> Reply:
         reply = self.inner.send(method, path, headers, body)
-        self.last = self.redact.exchange(method, path, headers, body, reply, self.base_url)
+        self.history.append(self.redact.exchange(method, path, headers, body, reply, self.base_url))
         return reply
 
     def stream(
@@ -151,7 +172,7 @@ class Witness:
     ) -> Streamed:
         answer = self.inner.stream(method, path, headers, body)
         reply = Reply(answer.status, answer.headers, answer.text)
-        self.last = self.redact.exchange(method, path, headers, body, reply, self.base_url)
+        self.history.append(self.redact.exchange(method, path, headers, body, reply, self.base_url))
         return answer
 
     def __getattr__(self, name: str) -> Any:  # what else the transport offers

@@ -105,13 +105,14 @@ class Run:
             return Verdict(not_run=reason)
         session = Session(self, check)
         mark = self.ledger.mark()
-        self.witness.last = None
+        self.witness.forget()
         if self.recording is not None:
             self.recording.begin(check.name, check.rules)
         try:
             check.function(session)
         except CheckFailed as failed:
-            session.fail(failed.rule or check.rule, failed.message, self.witness.last)
+            exchange = self.witness.behind(failed.message)
+            session.fail(failed.rule or check.rule, failed.message, exchange)
         except (NotRun, BudgetExhausted) as reason:
             return self._not_run(check, str(reason), session)
         except TargetUnreachable as error:
@@ -372,7 +373,7 @@ class Session:
         """A failure that doesn't stop the check (for checks that report on several rules);
         `exchange` is the request behind it, the check's last one if not given."""
         self.failures.append((rule_id, message))
-        self.exchanges.append(exchange or self.run.witness.last)
+        self.exchanges.append(exchange or self.run.witness.behind(message))
 
 
 def _transport(options: Options) -> Transport:

@@ -111,8 +111,8 @@ def update_with_a_name_and_models_changes_both(s: Session) -> None:
     name = "Acme Prod renamed"
     body = {"metadata": {"name": name}, "models": DOC_UPDATE_MODELS}
     updated = _update(s, group, body, "a new name and new models")
-    read = _read(s, group)
-    for label, answer in (("the update", updated), ("a get after it", read)):
+    for label, answer in (("the update", updated), ("a get after it", None)):
+        answer = answer or _read(s, group)
         received = path(answer, "metadata", "name")
         if received != name:
             raise CheckFailed(
