@@ -45,6 +45,12 @@ class Variant:
         return self.rules | {rule for rule, _reason in self.also}
 
 
+# Reasons a further rule fails with a broken variant: openapi.yaml says it too.
+FUZZ_REFUSES = "openapi.yaml's request schema forbids it too, so the fuzzer's refusal check sees it"
+FUZZ_RESPONSE = (
+    "openapi.yaml's response schema requires it too, so the fuzzer's response check sees it"
+)
+
 BROKEN: list[Variant] = []
 
 
@@ -148,7 +154,13 @@ def unknown_key_is_acme(mp: pytest.MonkeyPatch) -> Flask:
     return keyring(mp, authenticate)
 
 
-@broken("ACCESS-ONBOARDED")
+@broken(
+    "ACCESS-ONBOARDED",
+    also={
+        "ACCESS-VIEW": "the not-onboarded key's list check is ACCESS-VIEW's: "
+        "a workspace not onboarded may not list either",
+    },
+)
 def not_onboarded_allowed(mp: pytest.MonkeyPatch) -> Flask:
     """A workspace that isn't onboarded may call every route."""
 
@@ -170,7 +182,12 @@ def view_key_may_write(mp: pytest.MonkeyPatch) -> Flask:
     return keyring(mp, authenticate)
 
 
-@broken("OK-200")
+@broken(
+    "OK-200",
+    also={
+        "SCHEMA-STATUS": "201 is not a status openapi.yaml documents, which the fuzzer checks",
+    },
+)
 def create_answers_201(mp: pytest.MonkeyPatch) -> Flask:
     """A successful create answers 201."""
     app = create_app()
@@ -186,7 +203,12 @@ def create_answers_201(mp: pytest.MonkeyPatch) -> Flask:
     return app
 
 
-@broken("PAYLOAD-JSON")
+@broken(
+    "PAYLOAD-JSON",
+    also={
+        "SCHEMA-SERVER-ERROR": "the fuzzer sends bodies that aren't JSON too and gets the 500",
+    },
+)
 def invalid_json_is_a_server_error(mp: pytest.MonkeyPatch) -> Flask:
     """A body that isn't JSON crashes the view: 500."""
     original = app_module.json_body
@@ -206,7 +228,12 @@ def invalid_json_is_a_server_error(mp: pytest.MonkeyPatch) -> Flask:
 # Payload rules.
 
 
-@broken("META-REQUIRED")
+@broken(
+    "META-REQUIRED",
+    also={
+        "SCHEMA-NEGATIVE": FUZZ_REFUSES,
+    },
+)
 def metadata_optional(mp: pytest.MonkeyPatch) -> Flask:
     """A body without `metadata` is accepted, with a generated external id."""
     counter = iter(range(10**9))
@@ -227,7 +254,12 @@ def metadata_optional(mp: pytest.MonkeyPatch) -> Flask:
     return create_app()
 
 
-@broken("EXTID-REQUIRED")
+@broken(
+    "EXTID-REQUIRED",
+    also={
+        "SCHEMA-NEGATIVE": FUZZ_REFUSES,
+    },
+)
 def external_id_optional(mp: pytest.MonkeyPatch) -> Flask:
     """`external_entity_id` may be left out; the group gets a generated one."""
     counter = iter(range(10**9))
@@ -262,7 +294,14 @@ def external_id_of_255_refused(mp: pytest.MonkeyPatch) -> Flask:
     return with_spec(mp, edit)
 
 
-@broken("NAME-LENGTH")
+@broken(
+    "NAME-LENGTH",
+    also={
+        "SCHEMA-NEGATIVE": FUZZ_REFUSES,
+        "SCHEMA-RESPONSE": "the 256-character name comes back, "
+        "beyond the response schema's maxLength",
+    },
+)
 def name_of_256_accepted(mp: pytest.MonkeyPatch) -> Flask:
     """`metadata.name` may be 256 characters long."""
 
@@ -272,7 +311,12 @@ def name_of_256_accepted(mp: pytest.MonkeyPatch) -> Flask:
     return with_spec(mp, edit)
 
 
-@broken("MODELS-NONEMPTY")
+@broken(
+    "MODELS-NONEMPTY",
+    also={
+        "SCHEMA-NEGATIVE": FUZZ_REFUSES,
+    },
+)
 def empty_models_accepted(mp: pytest.MonkeyPatch) -> Flask:
     """`models: []` is accepted on create."""
 
@@ -282,7 +326,14 @@ def empty_models_accepted(mp: pytest.MonkeyPatch) -> Flask:
     return with_spec(mp, edit)
 
 
-@broken("SLUG-REQUIRED")
+@broken(
+    "SLUG-REQUIRED",
+    also={
+        "SCHEMA-NEGATIVE": FUZZ_REFUSES,
+        "SCHEMA-SERVER-ERROR": "a fuzzed model without a slug reaches code that reads "
+        "it: a 500, as a real service missing the check could",
+    },
+)
 def slug_optional(mp: pytest.MonkeyPatch) -> Flask:
     """A model entry without `slug` is accepted and named `default/model`."""
 
@@ -297,7 +348,12 @@ def slug_optional(mp: pytest.MonkeyPatch) -> Flask:
     return with_spec(mp, edit)
 
 
-@broken("SLUG-FORMAT")
+@broken(
+    "SLUG-FORMAT",
+    also={
+        "SCHEMA-NEGATIVE": FUZZ_REFUSES,
+    },
+)
 def slug_without_org_accepted(mp: pytest.MonkeyPatch) -> Flask:
     """A slug needs no `/`."""
 
@@ -307,7 +363,13 @@ def slug_without_org_accepted(mp: pytest.MonkeyPatch) -> Flask:
     return with_spec(mp, edit)
 
 
-@broken("RATE-SHAPE")
+@broken(
+    "RATE-SHAPE",
+    also={
+        "SCHEMA-NEGATIVE": FUZZ_REFUSES,
+        "SCHEMA-RESPONSE": "the threshold 0 comes back, below the response schema's minimum",
+    },
+)
 def rate_threshold_of_zero_accepted(mp: pytest.MonkeyPatch) -> Flask:
     """A rate limit's threshold may be 0."""
 
@@ -366,7 +428,12 @@ def two_usage_limits_of_one_type(mp: pytest.MonkeyPatch) -> Flask:
     return create_app()
 
 
-@broken("HIER-REQUIRED")
+@broken(
+    "HIER-REQUIRED",
+    also={
+        "SCHEMA-NEGATIVE": FUZZ_REFUSES,
+    },
+)
 def parent_group_id_optional(mp: pytest.MonkeyPatch) -> Flask:
     """`hierarchy.parent_group_id` may be left out (the machine spec's default)."""
 
@@ -461,7 +528,13 @@ def ceiling_checked_against_parent_only(mp: pytest.MonkeyPatch) -> Flask:
     return _ceiling(mp, lambda new, p: new.mode == CASCADING and exceeds(p.models, new.models))
 
 
-@broken("CASCADE-CEILING")
+@broken(
+    "CASCADE-CEILING",
+    also={
+        "EFFECTIVE-CASCADING": "its check builds children equal to "
+        "their ancestors, which this variant refuses",
+    },
+)
 def equal_cascading_threshold_refused(mp: pytest.MonkeyPatch) -> Flask:
     """A cascading child equal to its ancestor is refused."""
 
@@ -481,7 +554,15 @@ def _bump(model: Any) -> Any:
     return ModelConfig(model.slug, up(model.rate_limits), up(model.usage_limits))
 
 
-@broken("INDEPENDENT-OVERRIDE")
+@broken(
+    "INDEPENDENT-OVERRIDE",
+    also={
+        "EFFECTIVE-INDEPENDENT": "its checks build INDEPENDENT children above "
+        "their parents, which this variant refuses",
+        "PATCH-PROPAGATE": "its INDEPENDENT tree has a child above "
+        "the raised parent, which this variant refuses",
+    },
+)
 def ceiling_enforced_in_independent_trees(mp: pytest.MonkeyPatch) -> Flask:
     """The cascading ceiling applies to INDEPENDENT trees too."""
     return _ceiling(mp, lambda new, p: any(exceeds(a.models, new.models) for a in p.lineage()))
@@ -503,14 +584,26 @@ def ceiling_ignores_usage_limits(mp: pytest.MonkeyPatch) -> Flask:
     return _ceiling(mp, check)
 
 
-@broken("CASCADE-CEILING")
+@broken(
+    "CASCADE-CEILING",
+    also={
+        "PATCH-CASCADE": "a cascading refusal on update quotes the same documented message",
+    },
+)
 def wrong_cascade_message(mp: pytest.MonkeyPatch) -> Flask:
     """The cascading refusal says something else than the documented message."""
     mp.setattr(ChildExceedsAncestorLimit, "default_message", "Limit above the parent's limit.")
     return create_app()
 
 
-@broken("CHILD-SLUGS")
+@broken(
+    "CHILD-SLUGS",
+    also={
+        "CASCADE-CEILING": "its checks give children slugs their parents don't list",
+        "EFFECTIVE-INDEPENDENT": "its checks give children slugs their parents don't list",
+        "EFFECTIVE-SLUGS": "its checks give children slugs their parents don't list",
+    },
+)
 def child_slugs_must_be_inherited(mp: pytest.MonkeyPatch) -> Flask:
     """A child may only list slugs its parent lists."""
 
@@ -537,7 +630,13 @@ def duplicate_external_id_accepted(mp: pytest.MonkeyPatch) -> Flask:
     return store_method(mp, "create_group", create)
 
 
-@broken("EXTID-PER-WORKSPACE")
+@broken(
+    "EXTID-PER-WORKSPACE",
+    also={
+        "LIST-FILTER": "its tenant check creates the same external_entity_id "
+        "in two workspaces, which this variant refuses",
+    },
+)
 def external_id_unique_across_workspaces(mp: pytest.MonkeyPatch) -> Flask:
     """An external_entity_id taken in one workspace is refused in every other."""
     from simulator.core.errors import DuplicateExternalEntityId
@@ -550,7 +649,13 @@ def external_id_unique_across_workspaces(mp: pytest.MonkeyPatch) -> Flask:
     return store_method(mp, "create_group", create)
 
 
-@broken("EXTID-REUSE")
+@broken(
+    "EXTID-REUSE",
+    also={
+        "LIST-LIVE": "its check deletes and lists again with the id still held",
+        "RESP-ID": "its check creates again with a deleted group's external_entity_id",
+    },
+)
 def external_id_not_freed_by_delete(mp: pytest.MonkeyPatch) -> Flask:
     """A deleted group's external_entity_id stays taken."""
     return store_method(mp, "release_external_id", lambda self, workspace, extid: None)
@@ -603,7 +708,12 @@ def ids_reused_after_delete(mp: pytest.MonkeyPatch) -> Flask:
 _original_new_id = IdGenerator.__call__
 
 
-@broken("RESP-ECHO")
+@broken(
+    "RESP-ECHO",
+    also={
+        "SCHEMA-RESPONSE": FUZZ_RESPONSE,
+    },
+)
 def echo_drops_empty_usage_limits(mp: pytest.MonkeyPatch) -> Flask:
     """`models` in the response leaves out the limit lists the request left out."""
     original = serialize.model_json
@@ -616,7 +726,15 @@ def echo_drops_empty_usage_limits(mp: pytest.MonkeyPatch) -> Flask:
     return create_app()
 
 
-@broken("RESP-CREATED-AT")
+@broken(
+    "RESP-CREATED-AT",
+    also={
+        "DELETE-RESPONSE": "the store's clock stamps deleted_at too, in the same wrong form",
+        "EP-RESPONSE": "the store's clock stamps endpoints too, in the same wrong form",
+        "SCHEMA-RESPONSE": "openapi.yaml's date-time format, which "
+        "the fuzzer's response check sees",
+    },
+)
 def created_at_not_rfc3339(mp: pytest.MonkeyPatch) -> Flask:
     """`created_at` is a Unix timestamp in a string."""
     return create_app(store=Store(clock=lambda: "1763625600"))
@@ -629,7 +747,13 @@ def _effective(mp: pytest.MonkeyPatch, resolve: Callable[..., tuple[EffectiveLim
     return create_app()
 
 
-@broken("EFFECTIVE-INDEPENDENT")
+@broken(
+    "EFFECTIVE-INDEPENDENT",
+    also={
+        "PATCH-PROPAGATE": "descendants follow an ancestor through the same inheritance",
+        "USAGE-RESPONSE": "usage lists the effective usage limits, inherited ones included",
+    },
+)
 def no_inheritance_in_independent_trees(mp: pytest.MonkeyPatch) -> Flask:
     """An INDEPENDENT child's effective limits are only its own."""
     return _effective(
@@ -640,7 +764,13 @@ def no_inheritance_in_independent_trees(mp: pytest.MonkeyPatch) -> Flask:
     )
 
 
-@broken("EFFECTIVE-INDEPENDENT")
+@broken(
+    "EFFECTIVE-INDEPENDENT",
+    also={
+        "PATCH-PROPAGATE": "descendants' effective limits, read after an "
+        "update, carry the same wrong source_group",
+    },
+)
 def inherited_limits_sourced_from_the_child(mp: pytest.MonkeyPatch) -> Flask:
     """Inherited limits name the child, not the declaring ancestor, as source_group."""
 
@@ -653,7 +783,13 @@ def inherited_limits_sourced_from_the_child(mp: pytest.MonkeyPatch) -> Flask:
     return _effective(mp, resolve)
 
 
-@broken("EFFECTIVE-CASCADING")
+@broken(
+    "EFFECTIVE-CASCADING",
+    also={
+        "PATCH-PROPAGATE": "descendants' effective limits, read after an "
+        "update, leave out the same ceilings",
+    },
+)
 def cascading_effective_lists_own_limits_only(mp: pytest.MonkeyPatch) -> Flask:
     """A CASCADING group's effective limits leave out its ancestors' ceilings."""
     import simulator.core.limits as limits
@@ -694,7 +830,14 @@ def effective_models_include_ancestor_slugs(mp: pytest.MonkeyPatch) -> Flask:
     return create_app()
 
 
-@broken("EFFECTIVE-ROOT")
+@broken(
+    "EFFECTIVE-ROOT",
+    also={
+        "EFFECTIVE-SLUGS": "no effective_models, so no slugs either",
+        "READ-BACK": "get answers the group without effective_models too",
+        "SCHEMA-RESPONSE": FUZZ_RESPONSE,
+    },
+)
 def effective_models_missing(mp: pytest.MonkeyPatch) -> Flask:
     """The response has no `effective_models`."""
     app = create_app()
@@ -715,7 +858,24 @@ def replace_view(mp: pytest.MonkeyPatch, name: str, view: Callable[..., Response
     return create_app()
 
 
-@broken("READ-BACK")
+@broken(
+    "READ-BACK",
+    also={
+        "ACCESS-SCOPE": "its check reads a group back with get, which answers 404",
+        "AUTH-SCHEME": "its check reads a group back with get, which answers 404",
+        "EFFECTIVE-CASCADING": "its check reads a group back with get, which answers 404",
+        "EFFECTIVE-INDEPENDENT": "its check reads a group back with get, which answers 404",
+        "GROUP-OTHER-WORKSPACE": "its check reads a group back with get, which answers 404",
+        "OK-200": "its check reads a group back with get, which answers 404",
+        "PATCH-CASCADE": "its check reads a group back with get, which answers 404",
+        "PATCH-IMMUTABLE": "its check reads a group back with get, which answers 404",
+        "PATCH-NAME": "its check reads a group back with get, which answers 404",
+        "PATCH-PROPAGATE": "its check reads a group back with get, which answers 404",
+        "PATCH-REPLACE": "its check reads a group back with get, which answers 404",
+        "PATCH-SOMETHING": "its check reads a group back with get, which answers 404",
+        "RESP-CREATED-AT": "its check reads a group back with get, which answers 404",
+    },
+)
 def created_group_not_readable(mp: pytest.MonkeyPatch) -> Flask:
     """GET of a group of one's own answers 404 (a lost write); other answers stay."""
     from simulator.core.errors import GroupNotFound
@@ -737,7 +897,13 @@ def foreign_group_is_not_found(mp: pytest.MonkeyPatch) -> Flask:
     return create_app()
 
 
-@broken("GROUP-NOT-FOUND")
+@broken(
+    "GROUP-NOT-FOUND",
+    also={
+        "DELETE-RECURSIVE": "its check reads deleted descendants "
+        "with get, which still answers them",
+    },
+)
 def deleted_group_still_readable(mp: pytest.MonkeyPatch) -> Flask:
     """GET of a deleted group still answers 200 with the group."""
     graveyard: dict[str, Group] = {}
@@ -757,7 +923,14 @@ def deleted_group_still_readable(mp: pytest.MonkeyPatch) -> Flask:
     return replace_view(mp, "get_group", get_group)
 
 
-@broken("DELETE-RECURSIVE")
+@broken(
+    "DELETE-RECURSIVE",
+    also={
+        "EXTID-REUSE": "a descendant left alive keeps its external_entity_id",
+        "KEY-NOT-FOUND": "a descendant left alive keeps its keys",
+        "LIST-LIVE": "a descendant left alive stays listed",
+    },
+)
 def delete_leaves_descendants(mp: pytest.MonkeyPatch) -> Flask:
     """Deleting a group leaves its descendants readable."""
 
@@ -772,7 +945,12 @@ def delete_leaves_descendants(mp: pytest.MonkeyPatch) -> Flask:
     return store_method(mp, "delete_group", delete)
 
 
-@broken("DELETE-RESPONSE")
+@broken(
+    "DELETE-RESPONSE",
+    also={
+        "SCHEMA-RESPONSE": FUZZ_RESPONSE,
+    },
+)
 def delete_answers_without_metadata(mp: pytest.MonkeyPatch) -> Flask:
     """Delete answers only `{id, deleted_at}`."""
     return rewrite_json(
@@ -1040,7 +1218,13 @@ def usage_without_reset_at(mp: pytest.MonkeyPatch) -> Flask:
 # API keys.
 
 
-@broken("KEY-MINT")
+@broken(
+    "KEY-MINT",
+    also={
+        "SCHEMA-RESPONSE": "openapi.yaml's pattern for a minted key, "
+        "which the fuzzer's response check sees",
+    },
+)
 def minted_prefix_is_key_underscore(mp: pytest.MonkeyPatch) -> Flask:
     """Minted keys are `key_` + 12 characters instead of `sky_` + 12."""
     import simulator.core.store as store
@@ -1184,7 +1368,12 @@ def _endpoint_book(mp: pytest.MonkeyPatch, name: str, method: Callable[..., Any]
     return create_app()
 
 
-@broken("EP-SLUG-UNIQUE")
+@broken(
+    "EP-SLUG-UNIQUE",
+    also={
+        "EP-RENAME": "a rename to a slug in use must be refused too",
+    },
+)
 def duplicate_endpoint_slug_accepted(mp: pytest.MonkeyPatch) -> Flask:
     """A second endpoint may take a slug in use; only the org prefix is checked."""
     from simulator.core.errors import EndpointSlugNotOwned
@@ -1219,7 +1408,13 @@ def endpoint_delete_keeps_the_slug(mp: pytest.MonkeyPatch) -> Flask:
     return _endpoint_book(mp, "delete", delete)
 
 
-@broken("EP-ONE-TARGET")
+@broken(
+    "EP-ONE-TARGET",
+    also={
+        "SCHEMA-NEGATIVE": FUZZ_REFUSES,
+        "SCHEMA-RESPONSE": "two targets come back, beyond the response schema's maxItems",
+    },
+)
 def two_endpoint_targets_accepted(mp: pytest.MonkeyPatch) -> Flask:
     """An endpoint may have two targets."""
 
@@ -1293,7 +1488,15 @@ def external_target_without_target_model_accepted(mp: pytest.MonkeyPatch) -> Fla
     return _filled_targets(mp, "target_model", EXTERNAL)
 
 
-@broken("EP-PROVIDER")
+@broken(
+    "EP-PROVIDER",
+    also={
+        "EP-BASE-URL": "its checks use a provider beyond the three",
+        "EP-SECRET-ID": "its checks use a provider beyond the three",
+        "EP-TARGET-MODEL": "its checks use a provider beyond the three",
+        "EP-VERTEX-CONFIG": "its checks use a provider beyond the three",
+    },
+)
 def three_providers_only(mp: pytest.MonkeyPatch) -> Flask:
     """Only BASETEN, ANTHROPIC and OPENAI are taken, as the docs pages list them."""
 
@@ -1331,7 +1534,12 @@ def base_url_with_a_port_accepted(mp: pytest.MonkeyPatch) -> Flask:
     return create_app()
 
 
-@broken("EP-REGION")
+@broken(
+    "EP-REGION",
+    also={
+        "EP-PATCH": "an update must keep the region, which this variant never kept",
+    },
+)
 def region_not_kept(mp: pytest.MonkeyPatch) -> Flask:
     """Every endpoint is UNRESTRICTED whatever region its create asked for."""
     import simulator.core.endpoints as endpoints
@@ -1365,7 +1573,12 @@ def rename_answers_but_is_not_kept(mp: pytest.MonkeyPatch) -> Flask:
     return create_app()
 
 
-@broken("EP-RESPONSE")
+@broken(
+    "EP-RESPONSE",
+    also={
+        "SCHEMA-RESPONSE": FUZZ_RESPONSE,
+    },
+)
 def endpoint_without_timestamps(mp: pytest.MonkeyPatch) -> Flask:
     """Endpoints read without `created_at` and `updated_at`."""
 
@@ -1380,7 +1593,14 @@ def endpoint_without_timestamps(mp: pytest.MonkeyPatch) -> Flask:
     return rewrite_json(create_app(), lambda r: r.path.startswith("/v1/gateway/endpoints"), edit)
 
 
-@broken("LIST-SHAPE")
+@broken(
+    "LIST-SHAPE",
+    also={
+        "EP-LIST": "the variant drops has_more from every list, endpoints' too",
+        "KEY-LIST": "the variant drops has_more from every list, keys' too",
+        "SCHEMA-RESPONSE": FUZZ_RESPONSE,
+    },
+)
 def list_without_has_more(mp: pytest.MonkeyPatch) -> Flask:
     """List pages leave `has_more` out of `pagination`."""
 
@@ -1405,20 +1625,35 @@ def list_cursor_restarts(mp: pytest.MonkeyPatch) -> Flask:
     return create_app()
 
 
-@broken("REGISTER-OK")
+@broken(
+    "REGISTER-OK",
+    also={
+        "REGISTER-PREFIX-UNIQUE": "a key not kept doesn't hold its prefix either",
+    },
+)
 def registered_key_not_kept(mp: pytest.MonkeyPatch) -> Flask:
     """Register answers {"ok": true} but the key never reads back."""
     mp.setattr(Store, "register_key", lambda self, workspace, group_id, key, name: None)
     return create_app()
 
 
-@broken("EP-LIST")
+@broken(
+    "EP-LIST",
+    also={
+        "EP-REGION": "its check reads the region on the list too",
+    },
+)
 def endpoint_list_is_always_empty(mp: pytest.MonkeyPatch) -> Flask:
     """Listing endpoints shows none of the workspace's endpoints."""
     return _endpoint_book(mp, "list", lambda self, workspace, after, limit: ([], None))
 
 
-@broken("EP-NOT-FOUND")
+@broken(
+    "EP-NOT-FOUND",
+    also={
+        "EP-DELETE": "its check reads the deleted endpoint with get",
+    },
+)
 def deleted_endpoint_still_readable(mp: pytest.MonkeyPatch) -> Flask:
     """A deleted endpoint still answers GET with 200."""
     from simulator.core.endpoints import EndpointBook
