@@ -200,7 +200,8 @@ def test_fuzzing_only_touches_what_the_run_created() -> None:
                 "register",
                 "api_keys",
             ):
-                assert value in created, (method, path)
+                # The key check's made-up group, which the run's prefix keeps from existing.
+                assert value in created or value == f"{result.prefix}preflight", (method, path)
     assert app_groups(app) == []
 
 

@@ -34,6 +34,8 @@ def table(verdicts: list[Verdict]) -> str:
         breaks = ", ".join(sorted(v.variant.rules)) or "-"
         if v.variant.also:
             breaks += " (also " + ", ".join(rule for rule, _reason in v.variant.also) + ")"
+        if v.variant.maybe:
+            breaks += " (maybe " + ", ".join(rule for rule, _reason in v.variant.maybe) + ")"
         reported = ", ".join(sorted(v.failed)) or "-"
         lines.append(f"| {v.variant.name} | {kind} | {breaks} | {reported} | {word} |")
     return "\n".join(lines)
@@ -58,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
         names = ", ".join(sorted(STRICT_BREAKS[v.variant.name]))
         print(f"| {v.variant.name} | {names} | {', '.join(sorted(v.failed)) or '-'} |")
     print(
-        f"\ncaught {caught} of {len(BROKEN)} broken variants (each failing exactly its rules); "
+        f"\ncaught {caught} of {len(BROKEN)} broken variants "
+        "(each failing exactly its listed rules); "
         f"{passed} of {len(VALID)} valid variants passed; "
         f"--strict caught {strict_caught} of {len(choosers)} valid variants on their choice rules"
     )
