@@ -19,6 +19,7 @@ from conformance.checks import (
     trees,
     update_group,
     usage,
+    webhooks,
 )
 from conformance.registry import REGISTERED, Check
 
@@ -42,6 +43,7 @@ __all__ = [
     "trees",
     "update_group",
     "usage",
+    "webhooks",
 ]
 
 
