@@ -158,7 +158,7 @@ def events_name_the_call_that_made_them(s: Session) -> None:
     as apiKeyPrefix, and the external_entity_id of the key's own group (a child, not its
     parent) as externalEntityId.
 
-    Source: https://docs.baseten.co/reference/gateway/billing-webhooks
+    Source: https://docs.baseten.co/frontier-gateway/billing-webhooks
     """
     with receiving(s) as receiver:
         parent = member(s, request_limits(10), mode=INDEPENDENT, label="parent")
@@ -192,7 +192,7 @@ def event_tokens_are_the_calls_usage(s: Session) -> None:
     """WEBHOOK-TOKENS: an event's tokens.inputTokens and tokens.outputTokens are its call's
     prompt_tokens and completion_tokens.
 
-    Source: https://docs.baseten.co/reference/gateway/billing-webhooks
+    Source: https://docs.baseten.co/frontier-gateway/billing-webhooks
     """
     with receiving(s) as receiver:
         caller = member(s, label="tokens")
