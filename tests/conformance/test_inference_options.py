@@ -186,6 +186,7 @@ def test_inference_url_over_a_socket(sim_url: str, tmp_path: Any) -> None:
     )  # fmt: skip
     assert result.exit_code == 0, [f"{f.rule}: {f.message}" for f in result.failures]
     assert {r: result.outcome(r) for r in RULES} == dict.fromkeys(RULES, "pass")
-    assert result.inference_calls is not None and 0 < result.inference_calls <= 150
+    assert result.inference_calls is not None
+    assert 0 < result.inference_calls <= 150
     report = json.loads((tmp_path / "conformance.json").read_text())
     assert report["inference_calls"] == result.inference_calls

@@ -8,8 +8,16 @@ from dataclasses import dataclass
 import pytest
 
 import conformance
+from simulator.core.spec import load_spec
 from tests.builders import SUITE_KEYS
 from tests.variants.broken import Variant
+
+# The rules of the inference route and of the usage counters it drives.
+INFERENCE_RULES = (
+    *load_spec()["paths"]["/v1/chat/completions"]["post"]["x-rules"],
+    "USAGE-LIVE",
+    "USAGE-COUNTER",
+)
 
 # Each variant is a conformance run of a few seconds, so the tests over variants are marked
 # `slow` (.ci/run runs them; so does `pytest -m slow`), but for this fixed sample, which
@@ -46,5 +54,17 @@ def judge(variant: Variant, *, max_examples: int = 5, strict: bool = False) -> V
     with pytest.MonkeyPatch.context() as mp:
         app = variant.build(mp)
         result = conformance.run(app=app, max_examples=max_examples, strict=strict, **SUITE_KEYS)
+    failed = frozenset(rule for rule, o in result.rules.items() if o.outcome == "fail")
+    return Verdict(variant, result.exit_code, failed)
+
+
+def judge_inference(variant: Variant, *, strict: bool = False) -> Verdict:
+    """The inference rules' checks (and nothing else) against one variant."""
+    with pytest.MonkeyPatch.context() as mp:
+        app = variant.build(mp)
+        result = conformance.run(
+            app=app, inference=True, select=INFERENCE_RULES, fuzz=False, strict=strict,
+            **SUITE_KEYS,
+        )  # fmt: skip
     failed = frozenset(rule for rule, o in result.rules.items() if o.outcome == "fail")
     return Verdict(variant, result.exit_code, failed)

@@ -10,7 +10,8 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 
 from tests.variants.broken import BROKEN, Variant
-from tests.variants.harness import Verdict, judge
+from tests.variants.harness import Verdict, judge, judge_inference
+from tests.variants.inference import INFERENCE_BROKEN
 from tests.variants.valid import STRICT_BREAKS, VALID
 
 
@@ -20,6 +21,10 @@ def _judge(variant: Variant) -> Verdict:
 
 def _judge_strict(variant: Variant) -> Verdict:
     return judge(variant, strict=True)
+
+
+def _judge_inference(variant: Variant) -> Verdict:
+    return judge_inference(variant)
 
 
 def table(verdicts: list[Verdict]) -> str:
@@ -45,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         verdicts = list(pool.map(_judge, BROKEN + VALID))
         strict = list(pool.map(_judge_strict, choosers))
+        verdicts += pool.map(_judge_inference, INFERENCE_BROKEN)
+    broken = BROKEN + INFERENCE_BROKEN
     caught = sum(v.caught for v in verdicts if v.variant.rules)
     passed = sum(v.passed for v in verdicts if not v.variant.rules)
     strict_caught = sum(
@@ -56,11 +63,11 @@ def main(argv: list[str] | None = None) -> int:
         names = ", ".join(sorted(STRICT_BREAKS[v.variant.name]))
         print(f"| {v.variant.name} | {names} | {', '.join(sorted(v.failed)) or '-'} |")
     print(
-        f"\ncaught {caught} of {len(BROKEN)} broken variants; "
+        f"\ncaught {caught} of {len(broken)} broken variants; "
         f"{passed} of {len(VALID)} valid variants passed; "
         f"--strict caught {strict_caught} of {len(choosers)} valid variants on their choice rules"
     )
-    complete = (caught, passed, strict_caught) == (len(BROKEN), len(VALID), len(choosers))
+    complete = (caught, passed, strict_caught) == (len(broken), len(VALID), len(choosers))
     return 0 if complete else 1
 
 
