@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from simulator.core.config import Config
     from simulator.harness.seed import Seed
     from simulator.testing import SimulatorClient
+    from simulator.webhooks import WebhookReceiver
 
 URL_HELP = "use the simulator (frontier-sim) at this URL instead of one started in a thread"
 
@@ -55,6 +56,19 @@ def frontier_gateway(_frontier_gateway_shared: SimulatorClient) -> SimulatorClie
     return _frontier_gateway_shared
 
 
+@pytest.fixture
+def frontier_webhooks(frontier_gateway: SimulatorClient) -> Iterator[WebhookReceiver]:
+    """A billing-webhook receiver on 127.0.0.1, set as the receiver of the `manage` key's
+    workspace; `.events` are the events it got, `.received` every request. Stopped after
+    the test."""
+    from simulator.webhooks import WebhookReceiver
+
+    with WebhookReceiver() as receiver:
+        frontier_gateway.set_webhook(receiver.url, receiver.secret)
+        yield receiver
+        frontier_gateway.remove_webhook()
+
+
 @pytest.fixture(scope="session")
 def frontier_gateway_session(
     pytestconfig: pytest.Config, frontier_gateway_config: Config, frontier_gateway_seed: Seed | None
@@ -76,13 +90,15 @@ def _frontier_gateway_shared(
 def _simulator(
     pytestconfig: pytest.Config, config: Config, seed: Seed | None
 ) -> Iterator[SimulatorClient]:
-    from simulator.testing import Keys, SimulatorClient, ThreadedSimulator
+    from simulator.testing import Keys, SimulatorClient, ThreadedSimulator, home_workspace
 
     url = pytestconfig.getoption("frontier_gateway_url") or pytestconfig.getini(
         "frontier_gateway_url"
     )
     if url:  # a simulator someone else runs: its seed and lifetime are its own
-        client = SimulatorClient(str(url), Keys.from_config(config))
+        client = SimulatorClient(
+            str(url), Keys.from_config(config), workspace=home_workspace(config)
+        )
         yield client
         client.close()
         return

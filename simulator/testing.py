@@ -7,6 +7,7 @@ and a `frontier-sim` started elsewhere alike. The pytest plugin hands one to eac
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -20,10 +21,29 @@ from werkzeug.serving import BaseWSGIServer
 from simulator.core.access import Scope
 from simulator.core.config import Config, default_config
 from simulator.harness.seed import Seed
-from simulator.web.app import create_app
+from simulator.web.app import close, create_app
 from simulator.web.server import free_port, serve_in_thread
+from simulator.webhooks import (
+    ReceivedDelivery,
+    WebhookReceiver,
+    send_test_event,
+    signed_event,
+    verify_signature,
+)
 
-__all__ = ["Keys", "SimulatorClient", "SimulatorControlError", "ThreadedSimulator", "free_port"]
+__all__ = [
+    "Keys",
+    "ReceivedDelivery",
+    "SimulatorClient",
+    "SimulatorControlError",
+    "ThreadedSimulator",
+    "WebhookReceiver",
+    "free_port",
+    "home_workspace",
+    "send_test_event",
+    "signed_event",
+    "verify_signature",
+]
 
 if TYPE_CHECKING:
     import openai
@@ -71,16 +91,26 @@ class Keys:
         return {role: key for role, key in asdict(self).items() if key is not None}
 
 
+def home_workspace(config: Config) -> str | None:
+    """The workspace of the configuration's `manage` key (see `Keys`)."""
+    manage = Keys.from_config(config).manage
+    return next((k.workspace.name for k in config.keys if k.key == manage), None)
+
+
 class SimulatorClient:
     """A running simulator: its URL, its keys by role, and its control API.
 
-    `app` is the Flask app when the simulator runs in this process, else None.
+    `app` is the Flask app when the simulator runs in this process, else None; `workspace`
+    is the `manage` key's, the default of the webhook helpers.
     """
 
-    def __init__(self, url: str, keys: Keys, *, app: Any = None) -> None:
+    def __init__(
+        self, url: str, keys: Keys, *, app: Any = None, workspace: str | None = None
+    ) -> None:
         self.url = url.rstrip("/")
         self.keys = keys
         self.app = app
+        self.workspace = workspace
         self._http = requests.Session()
         self._serial = itertools.count(1)
 
@@ -243,6 +273,79 @@ class SimulatorClient:
             **options,
         )
 
+    # Billing webhooks: receivers, the delivery log, dead letters, faults, test events.
+
+    def set_webhook(self, url: str, secret: str, *, workspace: str | None = None) -> dict[str, Any]:
+        """Every accepted call of the workspace now sends its billing event to `url`."""
+        body = {"url": url, "secret": secret}
+        return self._call("PUT", self._receiver_path(workspace), json=body)
+
+    def remove_webhook(self, *, workspace: str | None = None) -> dict[str, Any]:
+        return self._call("DELETE", self._receiver_path(workspace))
+
+    def rotate_webhook_secret(self, secret: str, *, workspace: str | None = None) -> dict[str, Any]:
+        """`secret` signs from now on; the old one too, for 24 h of the simulator's clock."""
+        path = self._receiver_path(workspace) + "/rotate"
+        return self._call("POST", path, json={"secret": secret})
+
+    def send_webhook_event(
+        self, *events: Mapping[str, Any], workspace: str | None = None
+    ) -> dict[str, Any]:
+        """Sends one synthetic delivery of `events` (each a set of fields in place of an
+        accepted call's; none: one default event) through the simulator's delivery engine,
+        retries and faults included. Returns the delivery."""
+        body = {"events": [dict(e) for e in events]} if events else {}
+        path = self._receiver_path(workspace) + "/events"
+        delivery: dict[str, Any] = self._call("POST", path, json=body)["deliveries"][0]
+        return delivery
+
+    def webhook_deliveries(
+        self, *, state: str | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """The delivery log, oldest first (`state`: pending, delivered, failed,
+        dead_lettered)."""
+        query = {k: v for k, v in {"state": state, "limit": limit}.items() if v is not None}
+        found: list[dict[str, Any]] = self._call("GET", "/_sim/webhooks/deliveries", params=query)[
+            "deliveries"
+        ]
+        return found
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = self._call("GET", "/_sim/webhooks/dead-letters")["deliveries"]
+        return found
+
+    def redrive(self, request_ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        """Sends dead letters (all, or those named) again as new deliveries."""
+        body = {} if request_ids is None else {"request_ids": list(request_ids)}
+        found: list[dict[str, Any]] = self._call(
+            "POST", "/_sim/webhooks/dead-letters/redrive", json=body
+        )["deliveries"]
+        return found
+
+    def add_webhook_fault(self, rule: Mapping[str, Any]) -> dict[str, Any]:
+        """A `WebhookFault` rule: `{"drop": "after"}`, `{"delay_ms": 500}`,
+        `{"duplicate": true}`, each with an optional `workspace` and `times`."""
+        return self._call("POST", "/_sim/webhooks/faults", json=dict(rule))
+
+    def wait_for_deliveries(
+        self, count: int, *, state: str | None = None, timeout: float = 10.0
+    ) -> list[dict[str, Any]]:
+        """Polls the delivery log until it holds at least `count` deliveries (in `state`)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.webhook_deliveries(state=state)
+            if len(found) >= count:
+                return found
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"wanted {count} deliveries ({state or 'any'}), got {found}")
+            time.sleep(0.02)
+
+    def _receiver_path(self, workspace: str | None) -> str:
+        name = workspace or self.workspace
+        if name is None:
+            raise LookupError("name the workspace: this client doesn't know its own")
+        return f"/_sim/webhooks/receivers/{name}"
+
     def close(self) -> None:
         self._http.close()
 
@@ -312,10 +415,16 @@ class ThreadedSimulator:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        close(self.app)  # the webhook delivery threads
 
     def client(self) -> SimulatorClient:
         """A handle on this simulator, with the keys of its configuration by role."""
-        client = SimulatorClient(self.url, Keys.from_config(self.config), app=self.app)
+        client = SimulatorClient(
+            self.url,
+            Keys.from_config(self.config),
+            app=self.app,
+            workspace=home_workspace(self.config),
+        )
         self._clients.append(client)
         return client
 

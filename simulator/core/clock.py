@@ -42,6 +42,15 @@ class Clock:
         self._real = real
         self._lock = threading.Lock()
         self._state = ClockState()
+        self._listeners: list[Callable[[], None]] = []
+
+    def subscribe(self, listener: Callable[[], None]) -> None:
+        """Calls `listener` after every change (webhook retries wait on this clock)."""
+        self._listeners.append(listener)
+
+    def _changed(self) -> None:
+        for listener in self._listeners:
+            listener()
 
     def now(self) -> float:
         state = self._state  # one read: a concurrent change is seen whole or not at all
@@ -59,6 +68,7 @@ class Clock:
                 self._state = ClockState(frozen=True, time=instant)
             else:
                 self._state = ClockState(offset=instant - self._real())
+        self._changed()
 
     def advance(self, seconds: float) -> float:
         """Moves the clock forward (never back) and returns the new time."""
@@ -70,11 +80,13 @@ class Clock:
                 self._state = ClockState(frozen=True, time=state.time + seconds)
             else:
                 self._state = ClockState(offset=state.offset + seconds)
+        self._changed()
         return self.now()
 
     def restore(self, state: ClockState) -> None:
         with self._lock:
             self._state = state
+        self._changed()
 
     def real_time(self) -> None:
         """Back to the real time."""

@@ -17,6 +17,7 @@ import yaml
 from simulator.core.access import ApiKey, Scope, Workspace
 from simulator.core.completions import ModelProfile, ModelProfiles
 from simulator.core.keys import load_public_key
+from simulator.core.webhooks import Receiver, check_url
 
 # The private half of acme's default public key, published so that anyone can sign a
 # register-key request against the simulator. It guards nothing real.
@@ -46,6 +47,17 @@ PROFILE_SCHEMA: dict[str, Any] = {
     },
 }
 
+# A workspace's billing-webhook receiver: where events go and the secret that signs them.
+WEBHOOK_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["url", "secret"],
+    "additionalProperties": False,
+    "properties": {
+        "url": {"type": "string", "pattern": "^https?://"},
+        "secret": {"type": "string", "minLength": 1},
+    },
+}
+
 CONFIG_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["workspaces"],
@@ -66,6 +78,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
                         "type": "array",
                         "items": {"type": "string", "pattern": "^[^/\\s]+$"},
                     },
+                    "webhook": WEBHOOK_SCHEMA,
                     "keys": {
                         "type": "object",
                         "minProperties": 1,
@@ -91,6 +104,8 @@ CONFIG_SCHEMA: dict[str, Any] = {
             },
         },
         "endpoint_rename": {"type": "boolean"},
+        # MGMT-RATE-LIMIT: requests per second per key on the management routes; 0 is off.
+        "management_rate_limit": {"type": "integer", "minimum": 0},
     },
 }
 
@@ -110,6 +125,10 @@ class Config:
     # EP-RENAME: a new slug on endpoint PATCH renames (the docs pages) or is refused (the
     # machine spec's immutable slug).
     endpoint_rename: bool = True
+    webhooks: Mapping[str, Receiver] = field(default_factory=dict)  # by workspace
+    # MGMT-RATE-LIMIT: requests per second per key; None (not set) and 0 are off, but
+    # frontier-sim turns a limit that isn't set on (cli.py).
+    management_rate_limit: int | None = None
     source: str = field(default="built-in defaults", compare=False)
 
 
@@ -124,6 +143,7 @@ def config_from_mapping(data: Any, source: str = "built-in defaults") -> Config:
         raise ConfigError(f"{source}: {where}: {first.message}")
     workspaces: list[Workspace] = []
     keys: list[ApiKey] = []
+    webhooks: dict[str, Receiver] = {}
     owner: dict[str, str] = {}
     for name, spec in data["workspaces"].items():
         workspace = Workspace(
@@ -133,6 +153,8 @@ def config_from_mapping(data: Any, source: str = "built-in defaults") -> Config:
             tuple(spec.get("org_prefixes", [name])),
         )
         workspaces.append(workspace)
+        if "webhook" in spec:
+            webhooks[name] = _receiver(spec["webhook"], f"{source}: workspaces.{name}.webhook")
         for key, scope in spec["keys"].items():
             if key in owner:
                 raise ConfigError(
@@ -149,6 +171,8 @@ def config_from_mapping(data: Any, source: str = "built-in defaults") -> Config:
         id_seed=data.get("id_seed"),
         models=_profiles(data.get("inference", {})),
         endpoint_rename=data.get("endpoint_rename", True),
+        webhooks=webhooks,
+        management_rate_limit=data.get("management_rate_limit"),
         source=source,
     )
 
@@ -181,6 +205,14 @@ def _profiles(data: Mapping[str, Any]) -> ModelProfiles:
             for slug, fields in data.get("models", {}).items()
         },
     )
+
+
+def _receiver(data: Mapping[str, Any], where: str) -> Receiver:
+    try:
+        check_url(data["url"])
+    except ValueError as error:
+        raise ConfigError(f"{where}.url: {error}") from None
+    return Receiver(data["url"], data["secret"])
 
 
 def _public_key(text: str | None, where: str) -> str | None:

@@ -6,7 +6,7 @@ Errors carry no HTTP status; the app factory maps classes to statuses in one pla
 from __future__ import annotations
 
 import math
-from typing import ClassVar
+from typing import Any, ClassVar
 
 
 class GatewayError(Exception):
@@ -23,6 +23,10 @@ class GatewayError(Exception):
 
     def headers(self) -> dict[str, str]:
         """Response headers the refusal carries besides X-Frontier-Rule."""
+        return {}
+
+    def fields(self) -> dict[str, Any]:
+        """Body fields the refusal carries besides `error`."""
         return {}
 
 
@@ -244,3 +248,21 @@ class LimitExceeded(GatewayError):
         if self.retry_after is None:
             return {}
         return {"Retry-After": str(math.ceil(self.retry_after))}
+
+
+class ManagementRateLimited(GatewayError):
+    """More management requests in a second than the key may make (MGMT-RATE-LIMIT); the
+    documented body, with `retry_after` whole seconds, also sent as Retry-After."""
+
+    rule = "MGMT-RATE-LIMIT"
+    default_message = "Rate limit exceeded. Please try again later."
+
+    def __init__(self, message: str | None = None, *, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+    def fields(self) -> dict[str, Any]:
+        return {"retry_after": self.retry_after}

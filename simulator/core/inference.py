@@ -8,6 +8,7 @@ moment ago stops the next call, and concurrent calls never over-admit (LIMIT-ENF
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from simulator.core.access import KeyRing
@@ -21,19 +22,26 @@ from simulator.core.errors import (
 )
 from simulator.core.keys import digest
 from simulator.core.metering import admit
+from simulator.core.model import Group
 from simulator.core.store import Store
+from simulator.core.webhooks import BillingEvent, BillingSink, new_idempotency_key
 
 COMPLETION_ID_PREFIX = "chatcmpl-"
 
 
 @dataclass
 class Inference:
-    """The inference side of one app: its store, workspace keys, fake models and clock."""
+    """The inference side of one app: its store, workspace keys, fake models and clock.
+
+    `billing` gets the billing event of every accepted call whose workspace wants events
+    (WEBHOOK-ONE-PER-CALL); it must not block (the delivery engine queues it).
+    """
 
     store: Store
     keyring: KeyRing
     models: ModelProfiles
     clock: Clock
+    billing: BillingSink | None = None
 
     def authenticate(self, authorization: str | None) -> bytes:
         """The digest of a live group key sent as `Api-Key`, or a 401 naming the reason."""
@@ -59,7 +67,11 @@ class Inference:
             if found is None:  # revoked, or its group deleted, since authenticate()
                 raise InferenceKeyRefused("Unknown or revoked API key.")
             now = self.clock.now()
-            admit(found[0], request.model, tokens, now)
+            group, record = found
+            admit(group, request.model, tokens, now)
+        billing = self.billing
+        if billing is not None and billing.wants(group.workspace):  # outside the lock
+            billing.bill(billing_event(group, record.prefix, request, tokens, now))
         completion_id = COMPLETION_ID_PREFIX + self.store.new_id(length=24)
         return complete(request, profile, completion_id, int(now))
 
@@ -69,6 +81,25 @@ class Inference:
         except Unauthenticated:
             return False
         return True
+
+
+def billing_event(
+    group: Group, prefix: str, request: CompletionRequest, tokens: int, now: float
+) -> BillingEvent:
+    """The billing event of an admitted call (WEBHOOK-FIELDS, WEBHOOK-TOKENS): the slug
+    called, the calling key's prefix and its own group's external id; `tokens` counts the
+    prompt and the completion."""
+    return BillingEvent(
+        workspace=group.workspace,
+        idempotency_key=new_idempotency_key(now),
+        timestamp=now,
+        request_id=str(uuid.uuid4()),
+        model_slug=request.model,
+        external_entity_id=group.external_entity_id,
+        api_key_prefix=prefix,
+        input_tokens=request.prompt_tokens,
+        output_tokens=tokens - request.prompt_tokens,
+    )
 
 
 def _completion_tokens(request: CompletionRequest, reply_tokens: int) -> int:

@@ -38,6 +38,7 @@ class Harness:
         self.seeded_keys: list[SeededKey] = []
         self._lock = threading.RLock()
         self._baseline = export_state(domain)
+        self.on_reset: list[Callable[[], None]] = []  # other parts a reset returns to start
 
     def start_from(self, state: Mapping[str, Any]) -> None:
         """Makes `state` the current state and the one every reset returns to."""
@@ -53,13 +54,15 @@ class Harness:
 
     def reset(self) -> dict[str, int]:
         """Back to the start-up state (its clock, real time unless the state held another),
-        with no fault rules and an empty journal."""
+        with no fault rules and an empty journal (and whatever `on_reset` returns to it)."""
         with self._locked():
             if self.id_seed is not None:
                 self.domain.store.new_id.reseed(self.id_seed)
             import_state(self.domain, self._baseline)  # valid: it was exported
             self.faults.clear()
             self.journal.clear()
+            for reset in self.on_reset:
+                reset()
             return counts(self.domain)
 
     def export_state(self) -> dict[str, Any]:

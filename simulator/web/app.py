@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,7 @@ from simulator.core.errors import (
     InvalidPayload,
     KeyNotFound,
     LimitExceeded,
+    ManagementRateLimited,
     ManagementScopeRequired,
     ModelNotInGroup,
     ModeMismatch,
@@ -42,6 +44,7 @@ from simulator.core.inference import Inference
 from simulator.core.keys import check_registered_key, verify_signature
 from simulator.core.model import group_update_from_json, new_group_from_json
 from simulator.core.pagination import decode_cursor, encode_cursor
+from simulator.core.ratelimit import ManagementRateLimit
 from simulator.core.serialize import (
     deleted_json,
     endpoint_json,
@@ -54,6 +57,7 @@ from simulator.core.spec import BodyValidator, QueryValidator, load_spec, operat
 from simulator.core.store import IdGenerator, Store
 from simulator.harness.seed import Seed
 from simulator.web.control import install as install_controls
+from simulator.web.delivery import DeliveryEngine
 from simulator.web.index import install as install_index
 from simulator.web.inference import install as install_inference
 
@@ -76,6 +80,7 @@ ERROR_STATUS: dict[type[GatewayError], int] = {
     InferenceKeyRefused: 401,
     ModelNotInGroup: 404,
     LimitExceeded: 429,
+    ManagementRateLimited: 429,
 }
 RULE_HEADER = "X-Frontier-Rule"  # names the contract rule behind every simulator error
 SIGNATURE_HEADER = "X-Baseten-Signature"
@@ -95,6 +100,8 @@ class Gateway:
     queries: dict[str, QueryValidator]
     clock: Clock
     inference: Inference
+    webhooks: DeliveryEngine
+    rate_limit: ManagementRateLimit | None = None
 
 
 def create_app(
@@ -117,6 +124,7 @@ def create_app(
     clock = Clock()
     store = store or Store(clock=clock.timestamp, new_id=IdGenerator(config.id_seed))
     keyring = KeyRing(config.keys)
+    webhooks = DeliveryEngine(clock, config.webhooks)
     app.extensions[EXTENSION] = state = Gateway(
         config=config,
         store=store,
@@ -129,16 +137,34 @@ def create_app(
         },
         queries={op.operation_id: QueryValidator(op.query) for op in operations(spec) if op.query},
         clock=clock,
-        inference=Inference(store, keyring, config.models, clock),
+        inference=Inference(store, keyring, config.models, clock, billing=webhooks),
+        webhooks=webhooks,
+        rate_limit=(
+            ManagementRateLimit(config.management_rate_limit)
+            if config.management_rate_limit
+            else None
+        ),
     )
+    if state.rate_limit is not None:
+        app.before_request(_rate_limited)
     app.register_error_handler(GatewayError, gateway_error_response)
     app.register_error_handler(HTTPException, _http_error)
     for route, endpoint, methods in ROUTES:
         app.add_url_rule(route, view_func=endpoint, methods=methods)
     install_inference(app, state.inference, state.validators["createChatCompletion"])
     install_index(app)
-    install_controls(app, state, seed=seed, control_api=control_api)
+    install_controls(app, state, seed=seed, control_api=control_api, webhooks=webhooks)
     return app
+
+
+def close(app: Flask) -> None:
+    """Stops the app's background work (the webhook delivery threads)."""
+    gateway_of(app).webhooks.close()
+
+
+def gateway_of(app: Flask) -> Gateway:
+    state: Gateway = app.extensions[EXTENSION]
+    return state
 
 
 def gateway() -> Gateway:
@@ -148,6 +174,20 @@ def gateway() -> Gateway:
 
 def json_response(payload: Any, status: int = 200) -> Response:
     return Response(json.dumps(payload), status=status, mimetype="application/json")
+
+
+def _rate_limited() -> None:
+    """MGMT-RATE-LIMIT on the management routes, per key, after authentication (an unknown
+    key gets its 401 from the view) and before anything else."""
+    if not request.path.startswith(MANAGEMENT_PREFIX):
+        return
+    state = gateway()
+    try:
+        key = state.keyring.authenticate(request.headers.get("Authorization"))
+    except Unauthenticated:
+        return
+    if state.rate_limit is not None:
+        state.rate_limit.admit(key.key, time.monotonic())
 
 
 def authorized(scope: Scope) -> ApiKey:
@@ -335,6 +375,7 @@ def next_cursor(kind: str, last: int | None) -> str | None:
     return None if last is None else encode_cursor(kind, last)
 
 
+MANAGEMENT_PREFIX = "/v1/gateway/"
 GROUP = "/v1/gateway/groups/<group_id>"
 KEYS = GROUP + "/api_keys"
 ENDPOINTS = "/v1/gateway/endpoints"
@@ -367,7 +408,7 @@ def status_for(error: GatewayError) -> int:
 
 def gateway_error_response(error: GatewayError) -> Response:
     """A refusal in the API's error shape, with the rule behind it in X-Frontier-Rule."""
-    response = json_response({"error": error.message}, status_for(error))
+    response = json_response({"error": error.message, **error.fields()}, status_for(error))
     response.headers[RULE_HEADER] = error.rule
     response.headers.update(error.headers())
     return response

@@ -11,17 +11,27 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, request
 
+from simulator.core.webhooks import STATES, Delivery, Receiver, check_url, sample_event
 from simulator.harness.bench import Harness
 from simulator.harness.control_schema import ControlInputError, check, load_control_spec
 from simulator.harness.seed import Seed, seed_from_mapping
 from simulator.harness.snapshot import Domain
+from simulator.web.delivery import DeliveryEngine
 from simulator.web.index import control_index
 from simulator.web.interceptor import Interceptor
 
 HARNESS = "frontier_gateway_harness"
+WEBHOOKS = "frontier_gateway_webhooks"
 
 
-def install(app: Flask, domain: Domain, *, seed: Seed | None, control_api: bool) -> Harness:
+def install(
+    app: Flask,
+    domain: Domain,
+    *,
+    seed: Seed | None,
+    control_api: bool,
+    webhooks: DeliveryEngine | None = None,
+) -> Harness:
     """Loads the seed (raising SeedError), then mounts `/_sim/` and the interceptor.
 
     control-openapi.yaml is read here, at start: a reset, an import or a fault rule later
@@ -30,6 +40,9 @@ def install(app: Flask, domain: Domain, *, seed: Seed | None, control_api: bool)
     load_control_spec()
     bench = Harness(domain)
     app.extensions[HARNESS] = bench
+    if webhooks is not None:  # a reset returns receivers to the configuration, empties logs
+        app.extensions[WEBHOOKS] = webhooks
+        bench.on_reset.append(webhooks.reset)
     if seed is not None:
         bench.seeded_keys = bench.load_seed(seed)
         bench.mark_baseline()
@@ -169,4 +182,141 @@ def delete_fault(rule_id: str) -> Response:
     rule = _harness().faults.remove(rule_id)
     if rule is None:
         return _json({"error": f"No fault rule {rule_id!r}."}, 404)
+    return _json(rule.json())
+
+
+# Billing webhooks: receivers, the delivery log, the dead-letter queue, faults, test events.
+
+
+def _webhooks() -> DeliveryEngine:
+    engine: DeliveryEngine = current_app.extensions[WEBHOOKS]
+    return engine
+
+
+def _workspace(name: str) -> str:
+    """A workspace of the configuration, else 404 (raised as ControlNotFound)."""
+    if not any(w.name == name for w in _harness().domain.config.workspaces):
+        raise ControlNotFound(f"No workspace {name!r} in the configuration.")
+    return name
+
+
+def _receiver_json(workspace: str, receiver: Receiver | None) -> dict[str, Any]:
+    now = _harness().domain.clock.now()
+    return {"workspace": workspace, **(receiver.json(now) if receiver else {"url": None})}
+
+
+def _deliveries(found: list[Delivery]) -> Response:
+    return _json({"deliveries": [d.json() for d in found]})
+
+
+class ControlNotFound(LookupError):
+    """A control route naming something that isn't there: 404."""
+
+
+@blueprint.errorhandler(ControlNotFound)
+def _not_found(error: ControlNotFound) -> Response:
+    return _json({"error": str(error)}, 404)
+
+
+@blueprint.get("/webhooks/receivers")
+def list_receivers() -> Response:
+    receivers = _webhooks().receivers()
+    return _json({"receivers": [_receiver_json(ws, r) for ws, r in sorted(receivers.items())]})
+
+
+@blueprint.put("/webhooks/receivers/<workspace>")
+def set_receiver(workspace: str) -> Response:
+    body = _body()
+    check("WebhookReceiver", body)
+    try:
+        check_url(body["url"])
+    except ValueError as error:
+        raise ControlInputError(f"url: {error}") from None
+    receiver = Receiver(body["url"], body["secret"])
+    _webhooks().configure(_workspace(workspace), receiver)
+    return _json(_receiver_json(workspace, receiver))
+
+
+@blueprint.delete("/webhooks/receivers/<workspace>")
+def remove_receiver(workspace: str) -> Response:
+    engine = _webhooks()
+    receiver = engine.receiver(_workspace(workspace))
+    if receiver is None:
+        raise ControlNotFound(f"Workspace {workspace!r} has no webhook receiver.")
+    engine.configure(workspace, None)
+    return _json(_receiver_json(workspace, receiver))
+
+
+@blueprint.post("/webhooks/receivers/<workspace>/rotate")
+def rotate_secret(workspace: str) -> Response:
+    body = _body()
+    check("WebhookRotation", body)
+    try:
+        receiver = _webhooks().rotate(_workspace(workspace), body["secret"])
+    except LookupError:
+        raise ControlNotFound(f"Workspace {workspace!r} has no webhook receiver.") from None
+    except ValueError as error:
+        raise ControlInputError(f"secret: {error}") from None
+    return _json(_receiver_json(workspace, receiver))
+
+
+@blueprint.post("/webhooks/receivers/<workspace>/events")
+def send_test_events(workspace: str) -> Response:
+    body = _body()
+    check("WebhookTestEvents", body)
+    now = _harness().domain.clock.now()
+    events = [sample_event(now, **fields) for fields in body.get("events", [{}])]
+    try:
+        made = _webhooks().send(_workspace(workspace), events, origin="test")
+    except LookupError:
+        raise ControlNotFound(f"Workspace {workspace!r} has no webhook receiver.") from None
+    return _deliveries(made)
+
+
+@blueprint.get("/webhooks/deliveries")
+def list_deliveries() -> Response:
+    state = request.args.get("state")
+    if state is not None and state not in STATES:
+        raise ControlInputError(f"state must be one of {', '.join(STATES)}, not {state!r}")
+    raw = request.args.get("limit")
+    if raw is not None and not (raw.isdigit() and int(raw) >= 1):
+        raise ControlInputError(f"limit must be a whole number of at least 1, not {raw!r}")
+    return _deliveries(_webhooks().deliveries(state, int(raw) if raw else None))
+
+
+@blueprint.get("/webhooks/dead-letters")
+def list_dead_letters() -> Response:
+    return _deliveries(_webhooks().dead_letters())
+
+
+@blueprint.post("/webhooks/dead-letters/redrive")
+def redrive() -> Response:
+    body = _body()
+    check("Redrive", body)
+    try:
+        return _deliveries(_webhooks().redrive(body.get("request_ids")))
+    except KeyError as error:
+        raise ControlNotFound(f"No dead letter {error.args[0]!r}.") from None
+
+
+@blueprint.post("/webhooks/faults")
+def add_webhook_fault() -> Response:
+    return _json(_webhooks().faults.add(_body()).json(), 201)
+
+
+@blueprint.get("/webhooks/faults")
+def list_webhook_faults() -> Response:
+    return _json({"rules": [rule.json() for rule in _webhooks().faults.rules()]})
+
+
+@blueprint.delete("/webhooks/faults")
+def clear_webhook_faults() -> Response:
+    return _json({"rules": _webhooks().faults.clear()})
+
+
+@blueprint.delete("/webhooks/faults/<rule_id>")
+def delete_webhook_fault(rule_id: str) -> Response:
+    rule = _webhooks().faults.remove(rule_id)
+    if rule is None:
+        raise ControlNotFound(f"No webhook fault rule {rule_id!r}.")
     return _json(rule.json())
