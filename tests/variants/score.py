@@ -10,9 +10,10 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 
 from tests.variants.broken import BROKEN, Variant
-from tests.variants.harness import Verdict, judge, judge_inference
+from tests.variants.harness import Verdict, judge, judge_inference, judge_webhooks
 from tests.variants.inference import INFERENCE_BROKEN
 from tests.variants.valid import STRICT_BREAKS, VALID
+from tests.variants.webhooks import WEBHOOK_BROKEN, WEBHOOK_VALID
 
 
 def _judge(variant: Variant) -> Verdict:
@@ -25,6 +26,10 @@ def _judge_strict(variant: Variant) -> Verdict:
 
 def _judge_inference(variant: Variant) -> Verdict:
     return judge_inference(variant)
+
+
+def _judge_webhooks(variant: Variant) -> Verdict:
+    return judge_webhooks(variant)
 
 
 def table(verdicts: list[Verdict]) -> str:
@@ -51,7 +56,9 @@ def main(argv: list[str] | None = None) -> int:
         verdicts = list(pool.map(_judge, BROKEN + VALID))
         strict = list(pool.map(_judge_strict, choosers))
         verdicts += pool.map(_judge_inference, INFERENCE_BROKEN)
-    broken = BROKEN + INFERENCE_BROKEN
+        verdicts += pool.map(_judge_webhooks, WEBHOOK_BROKEN + WEBHOOK_VALID)
+    broken = BROKEN + INFERENCE_BROKEN + WEBHOOK_BROKEN
+    valid = VALID + WEBHOOK_VALID
     caught = sum(v.caught for v in verdicts if v.variant.rules)
     passed = sum(v.passed for v in verdicts if not v.variant.rules)
     strict_caught = sum(
@@ -64,10 +71,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {v.variant.name} | {names} | {', '.join(sorted(v.failed)) or '-'} |")
     print(
         f"\ncaught {caught} of {len(broken)} broken variants; "
-        f"{passed} of {len(VALID)} valid variants passed; "
+        f"{passed} of {len(valid)} valid variants passed; "
         f"--strict caught {strict_caught} of {len(choosers)} valid variants on their choice rules"
     )
-    complete = (caught, passed, strict_caught) == (len(broken), len(VALID), len(choosers))
+    complete = (caught, passed, strict_caught) == (len(broken), len(valid), len(choosers))
     return 0 if complete else 1
 
 
