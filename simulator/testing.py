@@ -280,6 +280,11 @@ class SimulatorClient:
         body = {"url": url, "secret": secret}
         return self._call("PUT", self._receiver_path(workspace), json=body)
 
+    def webhook_receivers(self) -> list[dict[str, Any]]:
+        """Every workspace's receiver: `{"workspace", "url", "secret", ...}`."""
+        found: list[dict[str, Any]] = self._call("GET", "/_sim/webhooks/receivers")["receivers"]
+        return found
+
     def remove_webhook(self, *, workspace: str | None = None) -> dict[str, Any]:
         return self._call("DELETE", self._receiver_path(workspace))
 
@@ -328,13 +333,21 @@ class SimulatorClient:
         return self._call("POST", "/_sim/webhooks/faults", json=dict(rule))
 
     def wait_for_deliveries(
-        self, count: int, *, state: str | None = None, timeout: float = 10.0
+        self,
+        count: int,
+        *,
+        state: str | None = None,
+        attempts: int = 0,
+        timeout: float = 10.0,
     ) -> list[dict[str, Any]]:
-        """Polls the delivery log until it holds at least `count` deliveries (in `state`)."""
+        """Polls the delivery log until it holds at least `count` deliveries (in `state`),
+        each with at least `attempts` attempts settled. Wait for an attempt this way before
+        moving a frozen clock: its retry is scheduled from the time it settled."""
         deadline = time.monotonic() + timeout
         while True:
             found = self.webhook_deliveries(state=state)
-            if len(found) >= count:
+            ready = [d for d in found if len(d["attempts"]) >= attempts]
+            if len(ready) >= count:
                 return found
             if time.monotonic() > deadline:
                 raise TimeoutError(f"wanted {count} deliveries ({state or 'any'}), got {found}")

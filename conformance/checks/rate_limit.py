@@ -6,19 +6,31 @@ import time
 
 from conformance.registry import CheckFailed, NotRun, check
 from conformance.session import Session
-from conformance.target import MAX_WAIT, Reply
+from conformance.target import MAX_WAIT, Reply, Transport
 
 MESSAGE = "Rate limit exceeded. Please try again later."
 LIMIT = 100  # requests per second per key
-BURST = 1000  # at most this many requests, sent one after another as fast as they go
-BURST_SECONDS = 3.0  # for at most this long
+BURST = 150  # at most this many requests, one after another, within one second
+WINDOW = 1.0  # seconds
 PATH = "/v1/gateway/groups?limit=1"  # a read: the burst changes nothing
+
+
+def _burst(transport: Transport, headers: dict[str, str]) -> tuple[int, float, Reply | None]:
+    """(requests sent, seconds taken, the first 429) of a burst on one key, without the
+    suite's back-off: it stops at the first 429, after BURST requests or after a second."""
+    sent, started = 0, time.monotonic()
+    while sent < BURST and time.monotonic() - started < WINDOW:
+        reply = transport.send("GET", PATH, headers, None)
+        sent += 1
+        if reply.status == 429:
+            return sent, time.monotonic() - started, reply
+    return sent, time.monotonic() - started, None
 
 
 def _documented_429(reply: Reply) -> int | None:
     """`retry_after` of a 429 in the documented shape; None for any other answer."""
     body = reply.json
-    if reply.status != 429 or not isinstance(body, dict) or body.get("error") != MESSAGE:
+    if not isinstance(body, dict) or body.get("error") != MESSAGE:
         return None
     wait = body.get("retry_after")
     return wait if isinstance(wait, int) and not isinstance(wait, bool) and wait >= 0 else None
@@ -26,30 +38,26 @@ def _documented_429(reply: Reply) -> int | None:
 
 @check("MGMT-RATE-LIMIT")
 def management_burst_gets_the_documented_429_and_then_through(s: Session) -> None:
-    """MGMT-RATE-LIMIT: a burst of requests on one key gets 429 (not before 100 requests in
-    a second) with exactly
+    """MGMT-RATE-LIMIT: a burst of reads on one key gets 429, not before its 101st request
+    of a second, with exactly
     `{"error": "Rate limit exceeded. Please try again later.", "retry_after": N}`, and
-    after N seconds the key gets through again. Not run when 1000 requests or 3 seconds of
-    them get no 429 (the limit is off, or the link is too slow for 100 requests a second).
+    after N seconds the key gets through again. Not run when 150 requests (or a second of
+    them) get no 429: the limit is off, or the link can't carry 100 requests a second.
 
     Source: https://docs.baseten.co/reference/management-api/rate-limits
     """
     transport, headers = s.run.transport, {"Authorization": s.api.authorization}
-    sent, refused = 0, None
-    time.sleep(1.0)  # the key's last second is empty: every request of the burst counts
-    started = time.monotonic()
-    while sent < BURST and refused is None and time.monotonic() - started < BURST_SECONDS:
-        reply = transport.send("GET", PATH, headers, None)  # no back-off: the 429 is the point
-        sent += 1
-        refused = reply if reply.status == 429 else None
+    sent, took, refused = _burst(transport, headers)
+    if refused is not None and sent - 1 < LIMIT:  # the key's earlier requests may count
+        time.sleep(WINDOW)  # so again, after a quiet second
+        sent, took, refused = _burst(transport, headers)
+        if refused is not None and sent - 1 < LIMIT:
+            raise CheckFailed(
+                f"Received: 429 after {sent - 1} requests in {took:.2f} s, after a quiet "
+                f"second / Documented: {LIMIT} requests per second per key"
+            )
     if refused is None:
-        rate = sent / max(time.monotonic() - started, 1e-9)
-        raise NotRun(f"{sent} requests at {rate:.0f}/s on one key got no 429")
-    if sent - 1 < LIMIT and time.monotonic() - started < 1.0:
-        raise CheckFailed(
-            f"Received: 429 after {sent - 1} requests within a second / Documented: "
-            f"{LIMIT} requests per second per key"
-        )
+        raise NotRun(f"{sent} requests in {took:.2f} s on one key got no 429")
     wait = _documented_429(refused)
     if wait is None:
         raise CheckFailed(

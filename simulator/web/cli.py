@@ -29,6 +29,7 @@ from simulator.web.server import free_port
 
 ENV_PREFIX = "FRONTIER_SIM_"
 TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
+MANAGEMENT_RATE_LIMIT = 100  # MGMT-RATE-LIMIT: on in frontier-sim unless configured otherwise
 DEFAULTS: dict[str, Any] = {
     "host": "127.0.0.1",
     "port": 8080,
@@ -51,6 +52,9 @@ OPTIONS: list[tuple[str, str, dict[str, Any], str]] = [
      "refuse unknown request fields instead of ignoring them (rule EXTRA-FIELDS)"),
     ("--max-body-bytes", "max_body_bytes", {"type": int, "metavar": "N"},
      "largest request body accepted (default: 1 MiB)"),
+    ("--management-rate-limit", "management_rate_limit", {"type": int, "metavar": "N"},
+     "management requests per second per key, then 429 (default 100, the documented limit; "
+     "0 turns it off)"),
     ("--no-control-api", "no_control_api", {"action": "store_true", "default": None},
      "leave out the test-only /_sim/ routes and the X-Sim-Fault header"),
     ("--quiet", "quiet", {"action": "store_true", "default": None},
@@ -123,6 +127,12 @@ def resolve_config(args: argparse.Namespace) -> Config:
         if args.max_body_bytes < 1:
             raise ConfigError("--max-body-bytes must be at least 1")
         overrides["max_body_bytes"] = args.max_body_bytes
+    if args.management_rate_limit is not None:
+        if args.management_rate_limit < 0:
+            raise ConfigError("--management-rate-limit must be 0 (off) or more")
+        overrides["management_rate_limit"] = args.management_rate_limit
+    elif config.management_rate_limit is None:  # neither the file nor the command line says
+        overrides["management_rate_limit"] = MANAGEMENT_RATE_LIMIT
     if not overrides:
         return config
     return Config(**{**config.__dict__, **overrides})
@@ -146,6 +156,13 @@ def banner(
         lines.append("Seeded group API keys (plaintext, shown once):")
         lines.extend(f"  {k.workspace}/{k.group:<20} {k.api_key}" for k in seeded)
     lines.append(f"Routes: {url}/")
+    if config.management_rate_limit:
+        lines.append(
+            f"Management rate limit: {config.management_rate_limit} requests/s per key "
+            "(off: --management-rate-limit 0)"
+        )
+    for workspace, receiver in config.webhooks.items():
+        lines.append(f"Billing webhooks of {workspace}: {receiver.url}")
     if control_api:
         lines.append(f"Control API (test only, no key): {url}/_sim/  (off: --no-control-api)")
     lines.append(f"Try: {example_command(config, url)}")

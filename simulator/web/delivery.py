@@ -297,8 +297,14 @@ class DeliveryEngine:
     def _attempt(self, generation: int, delivery: Delivery) -> None:
         at = self.clock.now()
         started = time.perf_counter()
+        status: int | None
+        error: str | None
         try:
-            status, error = self._post(delivery, self.faults.take(delivery.workspace, ATTEMPT))
+            if self._closed:  # stopped while this attempt waited for a slot: don't send
+                status, error = None, "the simulator is stopping"
+            else:
+                fault = self.faults.take(delivery.workspace, ATTEMPT)
+                status, error = self._post(delivery, fault)
         except Exception as failure:  # any failure is the attempt's outcome
             status, error = None, f"{type(failure).__name__}: {failure}"
         finally:

@@ -33,6 +33,10 @@ def assert_every_rule_passes(report: dict[str, object], strict: bool) -> None:
     for entry in report["rules"]:  # type: ignore[attr-defined]
         if entry["reason"] == UNCOVERED:
             continue
+        if entry["id"] == "MGMT-RATE-LIMIT" and entry["outcome"] == "not run":
+            # frontier-sim limits to 100 a second, but a busy machine may not send that many
+            assert "got no 429" in entry["reason"]
+            continue
         if entry["outcome"] == "not run" and entry["id"].startswith("WEBHOOK-"):
             assert not strict  # the strict run has webhooks delivered to it
             assert entry["reason"].startswith("needs --webhook-listen"), entry

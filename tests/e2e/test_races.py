@@ -8,19 +8,28 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import pytest
 import requests
 
 from tests.builders import GROUPS, group_body, unique
-from tests.servers import FrontierSim
+from tests.servers import FrontierSim, start_frontier_sim
 
 pytestmark = pytest.mark.e2e
 T = TypeVar("T")
 THREADS = 32
 RULE = "X-Frontier-Rule"
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[FrontierSim]:
+    """`frontier-sim` without the management rate limit (MGMT-RATE-LIMIT): the races send
+    hundreds of requests a second on one key, and are about the store's rules, not it."""
+    running = start_frontier_sim("--management-rate-limit", "0")
+    yield running
+    assert running.stop() == 0
 
 
 def race(threads: int, work: Callable[[int], T]) -> list[T]:
