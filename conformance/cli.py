@@ -18,7 +18,7 @@ from typing import Any
 
 from conformance import listing
 from conformance.deviations import DeviationsError, load_deviations
-from conformance.options import DEFAULT_MAX_EXAMPLES, DEFAULT_MAX_WRITES
+from conformance.options import DEFAULT_INFERENCE_BUDGET, DEFAULT_MAX_EXAMPLES, DEFAULT_MAX_WRITES
 from conformance.recording import Recording, diff_main
 from conformance.runner import DISTRIBUTION, UsageError, run
 from conformance.summary import summary
@@ -36,6 +36,10 @@ ENV = {
     "org_prefix": "FRONTIER_ORG_PREFIX",
     "allow_unprefixed_ids": "FRONTIER_ALLOW_UNPREFIXED_IDS",
     "inference": "FRONTIER_INFERENCE",
+    "inference_url": "FRONTIER_INFERENCE_URL",
+    "inference_budget": "FRONTIER_INFERENCE_BUDGET",
+    "webhook_listen": "FRONTIER_WEBHOOK_LISTEN",
+    "webhook_secret": "FRONTIER_WEBHOOK_SECRET",
     "strict": "FRONTIER_STRICT",
     "require_all": "FRONTIER_REQUIRE_ALL",
     "select": "FRONTIER_SELECT",
@@ -65,9 +69,19 @@ OPTIONS: dict[str, tuple[str, dict[str, Any]]] = {
     "allow_unprefixed_ids": ("may create a group whose external_entity_id lacks the run "
                              "prefix (a one-character id)",
                              {"action": "store_true", "default": None}),
-    "inference": ("also check the inference route, POST /v1/chat/completions, at the same "
-                  "base URL (as the simulator serves it), with keys minted under the run's "
-                  "own groups", {"action": "store_true", "default": None}),
+    "inference": ("also check the inference route, POST /v1/chat/completions, at the "
+                  "management target itself (the base URL or --app, as the simulator serves "
+                  "it)", {"action": "store_true", "default": None}),
+    "inference_url": ("also check the inference route, POST /v1/chat/completions, at this URL "
+                      "(e.g. https://inference.baseten.co/v1), with keys minted under the "
+                      "run's own groups; every call costs money", {"metavar": "URL"}),
+    "inference_budget": ("most calls the inference checks may make (default "
+                         f"{DEFAULT_INFERENCE_BUDGET})", {"type": int, "metavar": "N"}),
+    "webhook_listen": ("run a billing webhook receiver here and check what the target "
+                       "delivers to it (the workspace's webhook URL must point to it)",
+                       {"metavar": "HOST:PORT"}),
+    "webhook_secret": ("the workspace's webhook signing secret, to check signatures",
+                       {"metavar": "SECRET"}),
     "strict": ("also check choice rules", {"action": "store_true", "default": None}),
     "require_all": ("fail the run when documented rules were not run (a partial run), for CI "
                     "that wants the whole certificate",
@@ -128,6 +142,8 @@ def resolve(args: argparse.Namespace, environ: dict[str, str]) -> dict[str, Any]
     values["max_writes"] = (
         DEFAULT_MAX_WRITES if values["max_writes"] is None else values["max_writes"]
     )
+    if values["inference_budget"] is None:
+        values["inference_budget"] = DEFAULT_INFERENCE_BUDGET
     return values
 
 
@@ -136,7 +152,7 @@ def _from_env(name: str, text: str) -> Any:
         return text.strip().lower() in TRUE
     if name == "select":
         return text.replace(",", " ").split()
-    if name in ("max_examples", "max_writes"):
+    if name in ("max_examples", "max_writes", "inference_budget"):
         try:
             return int(text)
         except ValueError:
@@ -185,7 +201,9 @@ def _run(values: dict[str, Any]) -> int:
             no_public_key_workspace_key=values["no_public_key_workspace_key"],
             signing_key=values["signing_key"], org_prefix=values["org_prefix"],
             allow_unprefixed_ids=bool(values["allow_unprefixed_ids"]),
-            inference=values["inference"],
+            inference=values["inference"], inference_url=values["inference_url"],
+            inference_budget=values["inference_budget"],
+            webhook_listen=values["webhook_listen"], webhook_secret=values["webhook_secret"],
             select=values["select"], report_dir=values["report_dir"], deviations=deviations,
             max_examples=values["max_examples"], max_writes=values["max_writes"], quiet=False,
             record=recording,
@@ -202,6 +220,9 @@ def _run(values: dict[str, Any]) -> int:
     if recording is not None:
         result.reports["recording"] = recording.save(result)
     print()
+    if result.inference_calls is not None:
+        budget = values["inference_budget"]
+        print(f"Inference calls: {result.inference_calls} of a budget of {budget}")
     print(summary(result))  # the reports' paths, then the verdict last
     return result.exit_code
 

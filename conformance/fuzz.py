@@ -11,6 +11,7 @@ from typing import Any
 
 from conformance.cases import CaseRunner, Fuzzing
 from conformance.catalogue import load_spec
+from conformance.options import Options
 from conformance.registry import SCHEMA, Check, NotRun
 from conformance.session import Session
 from conformance.specmap import Operation, collections, operations, relaxed
@@ -77,11 +78,8 @@ class Fuzzer:
     def fuzz(self, s: Session, operation: Operation) -> None:
         if not s.run.options.fuzz:
             raise NotRun("fuzzing is off")
-        if operation.key_kind == "group" and not s.run.options.inference:
-            raise NotRun(
-                "needs --inference: this operation takes a group's key, which the run mints "
-                "only when the inference route is checked"
-            )
+        if operation.key_kind == "group":
+            _may_fuzz_inference(s.run.options)
         # The builder the schemathesis pytest plugin uses: it adds the explicit-example and
         # coverage phases to a Hypothesis test of one operation, which the public
         # `as_strategy()` doesn't. Imported here for the reason given in __init__.
@@ -124,6 +122,21 @@ class Fuzzer:
                 derandomize=s.run.recording is not None,  # recordings draw the same cases
             ),
             override=overrides.with_config_headers(self.schema.config, operation=api_operation),
+        )
+
+
+def _may_fuzz_inference(options: Options) -> None:
+    """The inference route is fuzzed in-process only: over a URL each generated request
+    would be a paid call that --inference-budget can't bound."""
+    if not options.checks_inference:
+        raise NotRun(
+            "needs --inference-url: this operation takes a group's key, which the run mints "
+            "only when the inference route is checked"
+        )
+    if options.app is None or options.inference_url is not None:
+        raise NotRun(
+            "the inference route is fuzzed only in-process (--app with --inference): over a "
+            "URL every generated request would be a paid call outside --inference-budget"
         )
 
 

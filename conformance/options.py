@@ -13,6 +13,8 @@ if TYPE_CHECKING:
 
 DEFAULT_MAX_EXAMPLES = 20
 DEFAULT_MAX_WRITES = 2000
+# Calls to the inference route a run may make: a strict run with webhooks makes about 110.
+DEFAULT_INFERENCE_BUDGET = 150
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,10 @@ class Options:
     org_prefix: str | None = None  # an org prefix the --api-key workspace owns (endpoint slugs)
     allow_unprefixed_ids: bool = False  # may send an external_entity_id without the run prefix
     inference: bool = False  # also check POST /v1/chat/completions, at the same base URL
+    inference_url: str | None = None  # ... or at this URL (the inference host may differ)
+    inference_budget: int = DEFAULT_INFERENCE_BUDGET  # most calls to the inference route
+    webhook_listen: str | None = None  # HOST:PORT of the billing webhook receiver to run
+    webhook_secret: str | None = None  # the workspace's webhook signing secret
     strict: bool = False
     require_all: bool = False  # documented rules left out fail the run
     select: tuple[str, ...] = ()
@@ -38,6 +44,11 @@ class Options:
     fuzz: bool = True
     quiet: bool = True
     record: Recording | None = None  # keeps every exchange of the run (--record)
+
+    @property
+    def checks_inference(self) -> bool:
+        """Whether the run checks the inference route (--inference or --inference-url)."""
+        return self.inference or self.inference_url is not None
 
     @property
     def target(self) -> str:

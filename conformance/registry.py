@@ -29,7 +29,9 @@ OPTION_NEEDS = {
     "signing": "--signing-key",
     "org_prefix": "--org-prefix",
     "unprefixed": "--allow-unprefixed-ids",
-    "inference": "--inference",
+    "inference": "--inference-url",
+    "webhooks": "--webhook-listen",
+    "webhook_secret": "--webhook-secret",
 }
 NEEDS = {**ROLE_OPTIONS, **OPTION_NEEDS}
 RULES = "rules"  # hand-written checks

@@ -49,6 +49,7 @@ class RunResult:
     finished_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     checks: list[CheckResult] = field(default_factory=list)  # in the order they ran
     interrupted: bool = False  # Ctrl-C or SIGTERM: no verdict
+    inference_calls: int | None = None  # calls to the inference route; None: not checked
 
     def outcome(self, rule_id: str) -> str:
         return self.rules[rule_id].outcome
@@ -141,6 +142,7 @@ def as_json(result: RunResult) -> dict[str, Any]:
         "documented_refusals_observed": {r: r in result.observed for r in REFUSALS},
         "problems": result.problems,
         "warnings": result.warnings,
+        "inference_calls": result.inference_calls,
     }
 
 

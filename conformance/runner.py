@@ -25,7 +25,13 @@ from typing import Any
 from conformance.bodies import GROUPS, group_path
 from conformance.catalogue import DOCUMENTED, rules
 from conformance.deviations import Deviation, load_deviations
-from conformance.options import DEFAULT_MAX_EXAMPLES, DEFAULT_MAX_WRITES, Options
+from conformance.inference import calls_used
+from conformance.options import (
+    DEFAULT_INFERENCE_BUDGET,
+    DEFAULT_MAX_EXAMPLES,
+    DEFAULT_MAX_WRITES,
+    Options,
+)
 from conformance.outcomes import DEVIATION, FAIL, NOT_RUN, PASS, CheckResult, RuleOutcome, summarise
 from conformance.progress import Progress
 from conformance.recording import Recording
@@ -35,6 +41,7 @@ from conformance.session import Run, Verdict
 from conformance.signing import load_signing_key
 from conformance.suite import all_checks, selected
 from conformance.target import STOP, TargetUnreachable, preflight
+from conformance.webhooks import check_listen
 from conformance.writer import write_reports
 
 INTERRUPTED = 130
@@ -62,6 +69,10 @@ def run(
     org_prefix: str | None = None,
     allow_unprefixed_ids: bool = False,
     inference: bool = False,
+    inference_url: str | None = None,
+    inference_budget: int = DEFAULT_INFERENCE_BUDGET,
+    webhook_listen: str | None = None,
+    webhook_secret: str | None = None,
     strict: bool = False,
     require_all: bool = False,
     select: tuple[str, ...] | list[str] = (),
@@ -77,8 +88,12 @@ def run(
 
     `require_all=True` fails the run when documented rules were not run (a partial run).
 
-    `inference=True` also checks the inference route, POST /v1/chat/completions, at the same
-    base URL (as the simulator serves it), with keys the run mints under its own groups.
+    `inference_url=` also checks the inference route, POST /v1/chat/completions, there (a
+    trailing /v1 is allowed), with keys the run mints under its own groups, in at most
+    `inference_budget` calls; `inference=True` checks it at the management target instead
+    (the base URL or the app), as the simulator serves it. `webhook_listen="HOST:PORT"` runs a
+    billing webhook receiver there and checks what the target delivers to it; with
+    `webhook_secret` its signatures too.
 
     Raises UsageError, DeviationsError or TargetUnreachable (nothing listens) before a run.
     """
@@ -89,7 +104,9 @@ def run(
         other_workspace_key=other_workspace_key, not_onboarded_key=not_onboarded_key,
         no_public_key_workspace_key=no_public_key_workspace_key, signing_key=signing_key,
         org_prefix=org_prefix, allow_unprefixed_ids=allow_unprefixed_ids, inference=inference,
-        strict=strict, require_all=require_all,
+        inference_url=inference_url, inference_budget=inference_budget,
+        webhook_listen=webhook_listen, webhook_secret=webhook_secret, strict=strict,
+        require_all=require_all,
         select=tuple(select), deviations=deviations, fuzz=fuzz, quiet=quiet,
         report_dir=Path(report_dir).resolve() if report_dir else None,
         max_examples=max_examples, max_writes=max_writes, record=record,
@@ -97,6 +114,8 @@ def run(
     validate(options)
     if app is None:
         preflight(str(base_url))
+    if inference_url is not None:
+        preflight(inference_url)
     return execute(options)
 
 
@@ -117,11 +136,31 @@ def validate(options: Options) -> None:
         raise UsageError("--max-examples must be at least 1 and --max-writes at least 0")
     if options.org_prefix is not None and not _ORG_PREFIX.match(options.org_prefix):
         raise UsageError(f"--org-prefix must be one word without '/', not {options.org_prefix!r}")
+    validate_inference(options)
     if options.signing_key:
         try:
             load_signing_key(options.signing_key)
         except (ValueError, TypeError, OSError) as error:  # never echo the key itself
             raise UsageError(f"--signing-key: {error}") from None
+
+
+def validate_inference(options: Options) -> None:
+    if options.inference and options.inference_url is not None:
+        raise UsageError(
+            "give at most one of --inference (the route at the management target) and "
+            "--inference-url"
+        )
+    if options.inference_budget < 0:
+        raise UsageError("--inference-budget must be at least 0")
+    if options.webhook_listen is not None:
+        if not options.checks_inference:
+            raise UsageError("--webhook-listen needs --inference-url: the events come from calls")
+        try:
+            check_listen(options.webhook_listen)
+        except ValueError as error:
+            raise UsageError(f"--webhook-listen: {error}") from None
+    elif options.webhook_secret:
+        raise UsageError("--webhook-secret needs --webhook-listen")
 
 
 def execute(options: Options) -> RunResult:
@@ -140,6 +179,7 @@ def execute(options: Options) -> RunResult:
     finally:
         run.ledger.cleanup()  # after the last check, after Ctrl-C too: nothing may stay
     result = _result(options, run, results)
+    result.inference_calls = calls_used(run)
     if interrupted or STOP.is_set():
         result.exit_code = INTERRUPTED
         result.interrupted = True

@@ -81,7 +81,9 @@ class Run:
             "org_prefix": bool(options.org_prefix),
             # In-process nothing real can be touched, so no opt-in is needed there.
             "unprefixed": options.allow_unprefixed_ids or options.app is not None,
-            "inference": options.inference,
+            "inference": options.checks_inference,
+            "webhooks": options.webhook_listen is not None,
+            "webhook_secret": bool(options.webhook_secret),
         }
         return self.clients.get(need) is not None if need in ROLE_OPTIONS else given[need]
 

@@ -56,6 +56,21 @@ SUITE_ARGS = [
     arg for name, value in SUITE_KEYS.items() for arg in (f"--{name.replace('_', '-')}", value)
 ]
 
+# The webhook signing secret the conformance tests give the simulator and the suite alike.
+WEBHOOK_SECRET = "whsec-conformance-suite"
+WEBHOOK_RECEIVERS = "/_sim/webhooks/receivers"
+
+
+def deliver_webhooks_to(app: Flask, url: str, workspace: str = "acme") -> str:
+    """Points the workspace's billing webhooks at `url`, through the control API; the
+    signing secret."""
+    answer = app.test_client().put(
+        f"{WEBHOOK_RECEIVERS}/{workspace}", json={"url": url, "secret": WEBHOOK_SECRET}
+    )
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    return WEBHOOK_SECRET
+
+
 # Request bodies.
 
 

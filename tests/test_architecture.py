@@ -204,11 +204,17 @@ def _is_str_method(call: ast.Call) -> bool:
 
 
 def test_every_catalogued_rule_belongs_to_some_operation() -> None:
-    """Each rule in x-rules is named by at least one operation's x-rules."""
+    """Each rule in x-rules is named by at least one operation's or webhook's x-rules."""
     named = {
         rule
         for op in operations()
         for rule in load_spec()["paths"][op.path][op.method.lower()].get("x-rules", [])
+    }
+    named |= {
+        rule
+        for item in load_spec().get("webhooks", {}).values()
+        for operation in item.values()
+        for rule in operation.get("x-rules", [])
     }
     assert set(rule_catalogue()) - named == set()
 

@@ -20,6 +20,7 @@ from conformance.checks import (
     trees,
     update_group,
     usage,
+    webhooks,
 )
 from conformance.registry import REGISTERED, Check
 
@@ -44,6 +45,7 @@ __all__ = [
     "trees",
     "update_group",
     "usage",
+    "webhooks",
 ]
 
 

@@ -1,9 +1,10 @@
-"""The inference route and the enforcement of limits (opt-in: --inference).
+"""The inference route and the enforcement of limits (opt-in: --inference-url or --inference).
 
-Each check makes its own groups and keys and calls POST /v1/chat/completions at the run's
-base URL. REQUEST limits carry most checks, since a request costs exactly one whatever the
-model says; checks that cross a window's end move the simulator's clock (see
-`conformance.inference`) and are not run on a target without one.
+Each check makes its own groups and keys and calls POST /v1/chat/completions at the
+inference target. REQUEST limits carry most checks, since a request costs exactly one
+whatever the model says; `costs(n)` is the most calls a check makes, so the run's
+--inference-budget decides up front whether it runs. Checks that cross a window's end move
+the simulator's clock (see `conformance.inference`) and are not run on a target without one.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from conformance.inference import (
     call,
     calls_until,
     completion_body,
+    costs,
     events,
     expect,
     frozen_clock,
@@ -37,6 +39,7 @@ def _ok(s: Session, key: str, body: Any = None, what: str = "for a call within e
 
 
 @check("INF-ROUTE", needs=INFERENCE)
+@costs(1)
 def completion_answers_the_documented_shape(s: Session) -> None:
     """INF-ROUTE: a group's key calls a slug of its model set and gets a chat.completion with
     the slug as model, an assistant message, a finish_reason and token usage.
@@ -69,6 +72,7 @@ def completion_answers_the_documented_shape(s: Session) -> None:
 
 
 @check("INF-AUTH-SCHEME", needs=INFERENCE)
+@costs(2)
 def bearer_is_rejected(s: Session) -> None:
     """INF-AUTH-SCHEME: the key that works as `Api-Key` gets 401 when sent as `Bearer`.
 
@@ -80,6 +84,7 @@ def bearer_is_rejected(s: Session) -> None:
 
 
 @check("INF-AUTH-KEY", needs=INFERENCE)
+@costs(6)
 def missing_unknown_and_revoked_keys_get_401(s: Session) -> None:
     """INF-AUTH-KEY: no key, an unknown key, a revoked key and a key of a deleted group all
     get 401, the last two on their very next call.
@@ -100,6 +105,7 @@ def missing_unknown_and_revoked_keys_get_401(s: Session) -> None:
 
 
 @check("INF-WORKSPACE-KEY", needs=INFERENCE)
+@costs(1)
 def workspace_key_is_not_an_inference_key(s: Session) -> None:
     """INF-WORKSPACE-KEY (choice): the run's workspace management key gets 401.
 
@@ -110,6 +116,7 @@ def workspace_key_is_not_an_inference_key(s: Session) -> None:
 
 
 @check("INF-MODEL-SET", needs=INFERENCE)
+@costs(2)
 def slug_outside_the_model_set_gets_404(s: Session) -> None:
     """INF-MODEL-SET (choice): a slug the group doesn't list gets 404 and counts nothing.
 
@@ -137,6 +144,7 @@ BAD_BODIES: list[tuple[str, Any]] = [
 
 
 @check("INF-PAYLOAD", needs=INFERENCE)
+@costs(12)
 def malformed_requests_get_400_and_count_nothing(s: Session) -> None:
     """INF-PAYLOAD: bodies that aren't Chat Completions requests get 400, and none of them
     uses the group's one request a minute.
@@ -151,6 +159,7 @@ def malformed_requests_get_400_and_count_nothing(s: Session) -> None:
 
 
 @check("INF-ERR-BODY", needs=INFERENCE)
+@costs(4)
 def inference_errors_are_error_objects(s: Session) -> None:
     """INF-ERR-BODY: the 400, 401 and 429 of the inference route are JSON {"error": "..."}.
 
@@ -172,6 +181,7 @@ def inference_errors_are_error_objects(s: Session) -> None:
 
 
 @check("INF-FAKE-MODEL", needs=INFERENCE)
+@costs(2)
 def the_fake_model_is_deterministic(s: Session) -> None:
     """INF-FAKE-MODEL (choice): the same request gets the same reply; completion tokens are
     the reply's words and prompt tokens the prompt's words.
@@ -193,6 +203,7 @@ def the_fake_model_is_deterministic(s: Session) -> None:
 
 
 @check("INF-MAX-TOKENS", needs=INFERENCE)
+@costs(3)
 def max_tokens_cuts_the_reply_with_length(s: Session) -> None:
     """INF-MAX-TOKENS: max_tokens 1 (and max_completion_tokens 1) gives at most one
     completion token and finish_reason "length" when the reply was longer.
@@ -214,6 +225,7 @@ def max_tokens_cuts_the_reply_with_length(s: Session) -> None:
 
 
 @check("INF-STREAM", needs=INFERENCE)
+@costs(2)
 def stream_sends_chunks_usage_and_done(s: Session) -> None:
     """INF-STREAM: stream: true answers text/event-stream of chat.completion.chunk events,
     a usage chunk with empty choices when include_usage is set, then data: [DONE].
@@ -248,6 +260,7 @@ def stream_sends_chunks_usage_and_done(s: Session) -> None:
 
 
 @check("INF-STREAM-CUT", needs=INFERENCE)
+@costs(1)
 def a_cut_stream_ends_early_after_its_200(s: Session) -> None:
     """INF-STREAM-CUT: a stream failing partway (provoked with the simulator's
     `X-Sim-Fault: cut=2`) has begun with 200 and ends early: no [DONE], never a 5xx.
@@ -267,6 +280,7 @@ def a_cut_stream_ends_early_after_its_200(s: Session) -> None:
 
 
 @check("LIMIT-ENFORCED", needs=INFERENCE)
+@costs(6)
 def calls_past_a_limit_get_429(s: Session) -> None:
     """LIMIT-ENFORCED: with REQUEST/MINUTE 3 exactly three calls are admitted, the fourth
     gets 429.
@@ -280,6 +294,7 @@ def calls_past_a_limit_get_429(s: Session) -> None:
 
 
 @check("LIMIT-429-BODY", needs=INFERENCE)
+@costs(2)
 def the_429_names_the_limit(s: Session) -> None:
     """LIMIT-429-BODY (choice): the 429's error names the slug, type, unit, threshold and
     source_group; X-Frontier-Rule is set; Retry-After is whole seconds up to the window.
@@ -304,6 +319,7 @@ def the_429_names_the_limit(s: Session) -> None:
 
 
 @check("LIMIT-TOKENS", needs=INFERENCE)
+@costs(3)
 def token_limits_count_prompt_and_completion(s: Session) -> None:
     """LIMIT-TOKENS: a TOKEN/MINUTE limit of one call's total tokens (prompt plus
     completion) admits that call and refuses the next.
@@ -318,6 +334,7 @@ def token_limits_count_prompt_and_completion(s: Session) -> None:
 
 
 @check("LIMIT-PER-SLUG", needs=INFERENCE)
+@costs(3)
 def each_slug_has_its_own_limits(s: Session) -> None:
     """LIMIT-PER-SLUG: with REQUEST/MINUTE 1 on two slugs, using up one leaves the other.
 
@@ -331,13 +348,14 @@ def each_slug_has_its_own_limits(s: Session) -> None:
 
 
 @check("LIMIT-ROLLING", needs=INFERENCE)
+@costs(4)
 def rate_windows_roll(s: Session) -> None:
     """LIMIT-ROLLING: REQUEST/MINUTE 2 used at hh:mm:30 is still used at hh:(mm+1):29, past
     the clock's minute, and free again at hh:(mm+1):30.
 
     Source: https://docs.baseten.co/frontier-gateway/rate-limits
     """
-    with frozen_clock(s, "2026-05-13T12:00:30Z") as clock:
+    with frozen_clock(s, "2026-05-13T12:00:30Z", "minute") as clock:
         caller = member(s, request_limits(2))
         _ok(s, caller.key), _ok(s, caller.key)
         clock.advance(59)
@@ -347,13 +365,14 @@ def rate_windows_roll(s: Session) -> None:
 
 
 @check("LIMIT-SLIDING-LOG", needs=INFERENCE)
+@costs(6)
 def each_call_counts_for_exactly_one_window(s: Session) -> None:
     """LIMIT-SLIDING-LOG (choice): REQUEST/MINUTE 2 with calls at t and t+30 s: at t+30 a
     third is refused; at t+60 one fits again and a second doesn't; at t+90 one fits.
 
     Source: https://docs.baseten.co/frontier-gateway/rate-limits
     """
-    with frozen_clock(s, "2026-05-13T12:00:00Z") as clock:
+    with frozen_clock(s, "2026-05-13T12:00:00Z", "minute") as clock:
         caller = member(s, request_limits(2))
         _ok(s, caller.key)
         clock.advance(30)
@@ -367,13 +386,14 @@ def each_call_counts_for_exactly_one_window(s: Session) -> None:
 
 
 @check("LIMIT-DAILY", needs=INFERENCE)
+@costs(5)
 def daily_limits_reset_at_midnight_utc(s: Session) -> None:
     """LIMIT-DAILY: REQUEST/DAY 2 used at 23:59 UTC refuses calls until midnight UTC, then
     admits again.
 
     Source: https://docs.baseten.co/frontier-gateway/rate-limits
     """
-    with frozen_clock(s, "2026-05-13T23:59:00Z") as clock:
+    with frozen_clock(s, "2026-05-13T23:59:00Z", "day") as clock:
         caller = member(s, [model(SLUG, usage=[limit("REQUEST", "DAY", 2)])])
         _ok(s, caller.key), _ok(s, caller.key)
         expect(s, call(s, caller.key), 429, "past REQUEST/DAY 2")
@@ -384,6 +404,7 @@ def daily_limits_reset_at_midnight_utc(s: Session) -> None:
 
 
 @check("LIMIT-INDEPENDENT", needs=INFERENCE)
+@costs(12)
 def independent_groups_are_metered_alone(s: Session) -> None:
     """LIMIT-INDEPENDENT: children inheriting REQUEST/MINUTE 2 each get two calls of their
     own, and their parent too.
@@ -402,6 +423,7 @@ def independent_groups_are_metered_alone(s: Session) -> None:
 
 
 @check("LIMIT-CASCADING", needs=INFERENCE)
+@costs(5)
 def cascading_calls_debit_every_ancestor(s: Session) -> None:
     """LIMIT-CASCADING: org REQUEST/MINUTE 3 over finance and engineering at 2: after finance
     uses 2, engineering gets 429 on its second call, its own limit untouched; so does org.
@@ -420,6 +442,7 @@ def cascading_calls_debit_every_ancestor(s: Session) -> None:
 
 
 @check("LIMIT-REJECTED-FREE", needs=INFERENCE)
+@costs(6)
 def rejected_calls_count_nothing(s: Session) -> None:
     """LIMIT-REJECTED-FREE: after one admitted call and refused ones (429, 400, 404), the
     group's daily usage shows one request.
@@ -441,6 +464,7 @@ def rejected_calls_count_nothing(s: Session) -> None:
 
 
 @check("LIMIT-TOKEN-ADMISSION", needs=INFERENCE)
+@costs(4)
 def a_call_must_fit_whole(s: Session) -> None:
     """LIMIT-TOKEN-ADMISSION (choice): under TOKEN/MINUTE of 1.5 calls' tokens the second call
     is refused (it doesn't fit whole); under less than one call's tokens, every call is.
@@ -459,6 +483,7 @@ def a_call_must_fit_whole(s: Session) -> None:
 
 
 @check("LIMIT-LIVE", needs=INFERENCE)
+@costs(4)
 def limit_changes_apply_to_the_next_call(s: Session) -> None:
     """LIMIT-LIVE: after REQUEST/MINUTE 1 is used, raising it to 3 admits the next call, and
     lowering it to 2 refuses the one after.
@@ -474,6 +499,7 @@ def limit_changes_apply_to_the_next_call(s: Session) -> None:
 
 
 @check("USAGE-LIVE", needs=INFERENCE)
+@costs(2)
 def usage_counts_the_day_for_every_key(s: Session) -> None:
     """USAGE-LIVE: current_usage and reset_at are null before the first call, then count the
     calls of every key of the group, with reset_at the next midnight UTC.
@@ -498,13 +524,14 @@ def usage_counts_the_day_for_every_key(s: Session) -> None:
 
 
 @check("USAGE-COUNTER", needs=INFERENCE)
+@costs(1)
 def usage_shows_the_group_counter_and_resets(s: Session) -> None:
     """USAGE-COUNTER (choice): a CASCADING parent's usage counts its child's calls; after
     midnight UTC it reads 0 with the next midnight as reset_at.
 
     Source: https://docs.baseten.co/reference/gateway/groups/get-group-usage
     """
-    with frozen_clock(s, "2026-05-13T23:59:00Z") as clock:
+    with frozen_clock(s, "2026-05-13T23:59:00Z", "day") as clock:
         daily = [model(SLUG, usage=[limit("REQUEST", "DAY", 100)])]
         parent = member(s, daily, mode=CASCADING, label="parent")
         child = member(s, [model(SLUG)], mode=CASCADING, parent=parent, label="child")

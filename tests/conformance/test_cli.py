@@ -10,9 +10,10 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 
 from conformance.cli import build_parser, resolve
-from tests.builders import SUITE_ARGS
+from tests.builders import SUITE_ARGS, WEBHOOK_RECEIVERS, WEBHOOK_SECRET
 from tests.conformance.conftest import url_groups
 from tests.servers import console_script, free_port
 
@@ -36,7 +37,10 @@ def assert_every_rule_passes(report: dict[str, object], strict: bool) -> None:
             # frontier-sim limits to 100 a second, but a busy machine may not send that many
             assert "got no 429" in entry["reason"]
             continue
-        if entry["outcome"] == "not run":
+        if entry["outcome"] == "not run" and entry["id"].startswith("WEBHOOK-"):
+            assert not strict  # the strict run has webhooks delivered to it
+            assert entry["reason"].startswith("needs --webhook-listen"), entry
+        elif entry["outcome"] == "not run":
             assert not strict
             assert (entry["level"], entry["reason"]) == ("choice", STRICT_ONLY)
         else:
@@ -47,13 +51,21 @@ def assert_every_rule_passes(report: dict[str, object], strict: bool) -> None:
 @pytest.mark.slow  # two whole certification runs over a socket
 @pytest.mark.parametrize(
     "mode",
-    [["--inference"], ["--inference", "--strict", "--allow-unprefixed-ids"]],
+    [["--inference"], ["--inference-url", "{url}/v1", "--strict", "--allow-unprefixed-ids"]],
     ids=["default", "strict"],
 )
 def test_cli_certifies_the_simulator_over_a_socket(
     sim_url: str, tmp_path: Path, mode: list[str]
 ) -> None:
-    """Over HTTP the simulator conforms, every rule passes, and no group is left behind."""
+    """Over HTTP the simulator conforms, every rule passes, and no group is left behind; the
+    inference route at the base URL (--inference) or at its own URL (--inference-url)."""
+    port = free_port()
+    if "--strict" in mode:  # billing webhooks too, from frontier-sim to the run's receiver
+        hook = {"url": f"http://127.0.0.1:{port}/billing", "secret": WEBHOOK_SECRET}
+        answer = requests.put(f"{sim_url}{WEBHOOK_RECEIVERS}/acme", json=hook, timeout=10)
+        assert answer.status_code == 200, answer.text
+        mode = [*mode, "--webhook-listen", f"127.0.0.1:{port}", "--webhook-secret", WEBHOOK_SECRET]
+    mode = [arg.format(url=sim_url) for arg in mode]
     done = conformance("--base-url", sim_url, *SUITE_ARGS, *mode, "--report-dir", str(tmp_path))
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     report = json.loads((tmp_path / "conformance.json").read_text())
@@ -65,6 +77,7 @@ def test_cli_certifies_the_simulator_over_a_socket(
     ]
     assert left == []  # with --allow-unprefixed-ids the one-character id is gone too
     assert "conforms" in done.stdout.splitlines()[-1]  # the verdict is the last line
+    assert f"Inference calls: {report['inference_calls']} of a budget of 150" in done.stdout
 
 
 def test_cli_closed_port_is_one_line_and_exit_2() -> None:

@@ -12,9 +12,10 @@ from flask import Flask
 import conformance
 from conformance.catalogue import rules
 from conformance.report import RunResult
-from simulator.web.app import create_app
-from tests.builders import SUITE_KEYS
+from simulator.web.app import EXTENSION, create_app
+from tests.builders import SUITE_KEYS, deliver_webhooks_to
 from tests.conformance.conftest import app_endpoints, app_groups
+from tests.servers import free_port
 
 UNCOVERED = "no check in this suite covers it yet"
 # create_app() has no management rate limit: its check is not run (tests/conformance/
@@ -23,10 +24,18 @@ RATE_LIMIT, NO_429 = "MGMT-RATE-LIMIT", "got no 429"
 
 
 def full_run(tmp: Path, strict: bool) -> tuple[RunResult, Flask]:
-    app = create_app()
-    return conformance.run(
-        app=app, strict=strict, inference=True, report_dir=tmp, **SUITE_KEYS
-    ), app
+    """Every option: the inference route in-process, and billing webhooks delivered by the
+    simulator to the run's receiver."""
+    app, port = create_app(), free_port()
+    secret = deliver_webhooks_to(app, f"http://127.0.0.1:{port}/billing")
+    try:
+        result = conformance.run(
+            app=app, strict=strict, inference=True, report_dir=tmp,
+            webhook_listen=f"127.0.0.1:{port}", webhook_secret=secret, **SUITE_KEYS,
+        )  # fmt: skip
+    finally:
+        app.extensions[EXTENSION].webhooks.close()
+    return result, app
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ fresh `create_app()`. The inference checks of the conformance suite must catch e
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -17,8 +17,10 @@ import simulator.core.inference as inference
 import simulator.core.metering as metering
 import simulator.core.serialize as serialize
 import simulator.core.windows as windows
+import simulator.web.inference as inference_view
 from simulator import create_app
 from simulator.core.clock import DAY_SECONDS
+from simulator.core.completions import Completion
 from simulator.core.inference import Inference
 from simulator.core.metering import REQUEST, TOKEN, Charge, charges
 from simulator.core.model import CASCADING, Group, KeyRecord
@@ -29,6 +31,7 @@ INFERENCE_BROKEN: list[Variant] = []
 _original_counted = metering.counted
 _original_charges = metering.charges
 _original_usage = metering.usage
+_original_chunks = inference_view.chunks
 
 
 def broken(*rules: str) -> Callable[[Build], Build]:
@@ -180,4 +183,15 @@ def usage_stays_null(mp: pytest.MonkeyPatch) -> Flask:
         }
 
     mp.setattr(serialize, "usage", usage)
+    return create_app()
+
+
+@broken("INF-STREAM")
+def stream_without_usage_chunk(mp: pytest.MonkeyPatch) -> Flask:
+    """A stream asked for `stream_options.include_usage` never sends its usage chunk."""
+
+    def chunks(completion: Completion, include_usage: bool) -> Iterator[dict[str, Any]]:
+        return _original_chunks(completion, False)
+
+    mp.setattr(inference_view, "chunks", chunks)
     return create_app()

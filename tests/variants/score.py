@@ -10,8 +10,10 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 
 from tests.variants.broken import BROKEN, Variant
-from tests.variants.harness import Verdict, judge
+from tests.variants.harness import Verdict, judge, judge_inference, judge_webhooks
+from tests.variants.inference import INFERENCE_BROKEN
 from tests.variants.valid import STRICT_BREAKS, VALID
+from tests.variants.webhooks import WEBHOOK_BROKEN, WEBHOOK_VALID
 
 
 def _judge(variant: Variant) -> Verdict:
@@ -20,6 +22,14 @@ def _judge(variant: Variant) -> Verdict:
 
 def _judge_strict(variant: Variant) -> Verdict:
     return judge(variant, strict=True)
+
+
+def _judge_inference(variant: Variant) -> Verdict:
+    return judge_inference(variant)
+
+
+def _judge_webhooks(variant: Variant) -> Verdict:
+    return judge_webhooks(variant)
 
 
 def table(verdicts: list[Verdict]) -> str:
@@ -49,6 +59,10 @@ def main(argv: list[str] | None = None) -> int:
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         verdicts = list(pool.map(_judge, BROKEN + VALID))
         strict = list(pool.map(_judge_strict, choosers))
+        verdicts += pool.map(_judge_inference, INFERENCE_BROKEN)
+        verdicts += pool.map(_judge_webhooks, WEBHOOK_BROKEN + WEBHOOK_VALID)
+    broken = BROKEN + INFERENCE_BROKEN + WEBHOOK_BROKEN
+    valid = VALID + WEBHOOK_VALID
     caught = sum(v.caught for v in verdicts if v.variant.rules)
     passed = sum(v.passed for v in verdicts if not v.variant.rules)
     strict_caught = sum(
@@ -60,12 +74,12 @@ def main(argv: list[str] | None = None) -> int:
         names = ", ".join(sorted(STRICT_BREAKS[v.variant.name]))
         print(f"| {v.variant.name} | {names} | {', '.join(sorted(v.failed)) or '-'} |")
     print(
-        f"\ncaught {caught} of {len(BROKEN)} broken variants "
+        f"\ncaught {caught} of {len(broken)} broken variants "
         "(each failing exactly its listed rules); "
-        f"{passed} of {len(VALID)} valid variants passed; "
+        f"{passed} of {len(valid)} valid variants passed; "
         f"--strict caught {strict_caught} of {len(choosers)} valid variants on their choice rules"
     )
-    complete = (caught, passed, strict_caught) == (len(BROKEN), len(VALID), len(choosers))
+    complete = (caught, passed, strict_caught) == (len(broken), len(valid), len(choosers))
     return 0 if complete else 1
 
 

@@ -12,6 +12,7 @@ from tests.variants.broken import BROKEN, Variant
 from tests.variants.harness import SAMPLE, judge, sampled
 from tests.variants.inference import INFERENCE_BROKEN
 from tests.variants.valid import STRICT_BREAKS, VALID
+from tests.variants.webhooks import WEBHOOK_BROKEN, WEBHOOK_VALID
 
 
 @pytest.mark.parametrize("variant", sampled(BROKEN))
@@ -51,4 +52,5 @@ def test_variant_catalogue_is_large_enough() -> None:
     assert len(BROKEN) >= 30
     assert len(VALID) >= 6
     assert len(names) == len(set(names))
-    assert set(names + [v.name for v in INFERENCE_BROKEN]) >= SAMPLE
+    others = INFERENCE_BROKEN + WEBHOOK_BROKEN + WEBHOOK_VALID
+    assert set(names + [v.name for v in others]) >= SAMPLE
