@@ -27,8 +27,8 @@ from simulator.core.errors import (
     ParentNotFound,
 )
 from simulator.core.keys import MINT_PREFIX, PREFIX_LENGTH, digest, new_secret
-from simulator.core.limits import exceeds
-from simulator.core.model import CASCADING, Group, GroupUpdate, KeyRecord, NewGroup
+from simulator.core.limits import ceilings_of, exceeds, exceeds_ceilings
+from simulator.core.model import CASCADING, Group, GroupUpdate, KeyRecord, ModelConfig, NewGroup
 from simulator.core.pagination import page
 
 MAX_DEPTH = 5  # DEPTH-MAX: a root is level 1
@@ -158,7 +158,7 @@ class Store:
                 and group.mode == CASCADING
                 and (
                     any(exceeds(a.models, update.models) for a in ancestors(group))
-                    or any(exceeds(update.models, d.models) for d in descendants(group))
+                    or _above_any(update.models, descendants(group))
                 )
             ):
                 raise ChildExceedsAncestorLimit()
@@ -421,6 +421,13 @@ def ancestors(group: Group) -> Iterator[Group]:
 def descendants(group: Group) -> Iterator[Group]:
     """The groups below `group`, parents first: a cascading update stays above them."""
     return (g for g in group.subtree() if g is not group)
+
+
+def _above_any(models: tuple[ModelConfig, ...], groups: Iterator[Group]) -> bool:
+    """True when `models` would sit below a limit of one of `groups` (CASCADE-CEILING), in
+    time linear in all their limits: the ceilings are built once."""
+    ceilings = ceilings_of(models)
+    return any(exceeds_ceilings(ceilings, g.models) for g in groups)
 
 
 def _seq(item: Group | KeyRecord) -> int:

@@ -42,7 +42,7 @@ from simulator.core.errors import (
 )
 from simulator.core.inference import Inference
 from simulator.core.keys import check_registered_key, verify_signature
-from simulator.core.model import group_update_from_json, new_group_from_json
+from simulator.core.model import Group, group_update_from_json, new_group_from_json
 from simulator.core.pagination import decode_cursor, encode_cursor
 from simulator.core.ratelimit import ManagementRateLimit
 from simulator.core.serialize import (
@@ -228,8 +228,9 @@ def _refuse_cut_short(raw: bytes) -> None:
         raise RequestEntityTooLarge()
 
 
-# Views: authorize, parse, one domain call, serialise. The store's lock also covers the
-# serialisation, so a response never shows a hierarchy halfway through a change.
+# Views: authorize, parse, one domain call, serialise. A group answer is a detached copy
+# taken under the store's lock (Group.detached), so it shows one moment of the hierarchy,
+# and is serialised after the lock is released: a large answer never holds up other calls.
 
 
 def create_group() -> Response:
@@ -237,7 +238,8 @@ def create_group() -> Response:
     new = new_group_from_json(json_body("createGroup"))
     store = gateway().store
     with store.lock:
-        return json_response(group_json(store.create_group(key.workspace.name, new)))
+        group = store.create_group(key.workspace.name, new).detached()
+    return json_response(group_json(group))
 
 
 def list_groups() -> Response:
@@ -245,18 +247,19 @@ def list_groups() -> Response:
     after, limit, query = page_request("groups", "listGroups")
     extid = query.get("external_entity_id")
     store = gateway().store
+    copies: dict[str, Group] = {}
     with store.lock:
         groups, last = store.list_groups(key.workspace.name, after, limit, extid)
-        return json_response(
-            page_json([group_json(g) for g in groups], next_cursor("groups", last))
-        )
+        groups = [g.detached(copies) for g in groups]
+    return json_response(page_json([group_json(g) for g in groups], next_cursor("groups", last)))
 
 
 def get_group(group_id: str) -> Response:
     key = authorized(Scope.MANAGEMENT)
     store = gateway().store
     with store.lock:
-        return json_response(group_json(store.get_group(key.workspace.name, group_id)))
+        group = store.get_group(key.workspace.name, group_id).detached()
+    return json_response(group_json(group))
 
 
 def update_group(group_id: str) -> Response:
@@ -264,7 +267,8 @@ def update_group(group_id: str) -> Response:
     update = group_update_from_json(json_body("updateGroup"))
     store = gateway().store
     with store.lock:
-        return json_response(group_json(store.update_group(key.workspace.name, group_id, update)))
+        group = store.update_group(key.workspace.name, group_id, update).detached()
+    return json_response(group_json(group))
 
 
 def delete_group(group_id: str) -> Response:
