@@ -58,6 +58,7 @@ from simulator.core.store import IdGenerator, Store
 from simulator.harness.seed import Seed
 from simulator.web.control import install as install_controls
 from simulator.web.delivery import DeliveryEngine
+from simulator.web.guard import ControlGuard
 from simulator.web.index import install as install_index
 from simulator.web.inference import install as install_inference
 
@@ -111,11 +112,13 @@ def create_app(
     seed: Seed | None = None,
     control_api: bool = True,
     spec: Mapping[str, Any] | None = None,
+    control_token: str | None = None,
 ) -> Flask:
     """An app with its own state. `seed` is created first (SeedError if refused);
     `control_api=False` leaves out the test-only `/_sim/` routes and `X-Sim-Fault` header.
     `spec` is the OpenAPI document whose schemas validate request bodies and queries
     (openapi.yaml by default), so an edited contract can be served as it is.
+    `control_token`: the control plane then needs `X-Sim-Control: <token>` (guard.py).
     """
     config = config or default_config()
     spec = spec or load_spec()
@@ -153,7 +156,14 @@ def create_app(
         app.add_url_rule(route, view_func=endpoint, methods=methods)
     install_inference(app, state.inference, state.validators["createChatCompletion"])
     install_index(app)
-    install_controls(app, state, seed=seed, control_api=control_api, webhooks=webhooks)
+    install_controls(
+        app,
+        state,
+        seed=seed,
+        control_api=control_api,
+        webhooks=webhooks,
+        guard=ControlGuard(control_token),
+    )
     return app
 
 

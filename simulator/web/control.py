@@ -1,6 +1,7 @@
 """The control API under `/_sim/` (control-openapi.yaml).
 
-Test tooling's HTTP shell: a local test tool, so the routes take no API key.
+Test tooling's HTTP shell: the routes take no API key, but only the simulator's owner may
+call them (guard.py: Host, Origin, `X-Sim-Control`, and a token beyond loopback).
 `create_app(..., control_api=False)` and `frontier-sim --no-control-api` leave them out.
 """
 
@@ -17,11 +18,13 @@ from simulator.harness.control_schema import ControlInputError, check, load_cont
 from simulator.harness.seed import Seed, seed_from_mapping
 from simulator.harness.snapshot import Domain
 from simulator.web.delivery import DeliveryEngine
+from simulator.web.guard import SAFE_METHODS, ControlGuard
 from simulator.web.index import control_index
 from simulator.web.interceptor import Interceptor
 
 HARNESS = "frontier_gateway_harness"
 WEBHOOKS = "frontier_gateway_webhooks"
+GUARD = "frontier_gateway_guard"
 
 
 def install(
@@ -31,6 +34,7 @@ def install(
     seed: Seed | None,
     control_api: bool,
     webhooks: DeliveryEngine | None = None,
+    guard: ControlGuard | None = None,
 ) -> Harness:
     """Loads the seed (raising SeedError), then mounts `/_sim/` and the interceptor.
 
@@ -47,6 +51,8 @@ def install(
         bench.seeded_keys = bench.load_seed(seed)
         bench.mark_baseline()
     if control_api:
+        guard = guard or ControlGuard()
+        app.extensions[GUARD] = guard
         app.register_blueprint(blueprint)
         app.wsgi_app = Interceptor(  # type: ignore[method-assign]  # Flask's documented hook
             app.wsgi_app,
@@ -55,6 +61,7 @@ def install(
             domain.keyring,
             domain.config.max_body_bytes,
             domain.clock,
+            guard,
         )
     return bench
 
@@ -82,6 +89,14 @@ def _body() -> Any:
     if body is None:
         raise ControlInputError("the body must be a JSON document")
     return body
+
+
+@blueprint.before_request
+def _owner_only() -> Response | None:
+    """guard.py's rules, before any control call runs."""
+    guard: ControlGuard = current_app.extensions[GUARD]
+    refusal = guard.refusal(request.environ, changes_state=request.method not in SAFE_METHODS)
+    return None if refusal is None else _json(refusal.json(), 403)
 
 
 @blueprint.errorhandler(ControlInputError)
