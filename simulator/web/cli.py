@@ -25,9 +25,10 @@ from simulator.web.app import create_app
 from simulator.web.control import harness
 from simulator.web.guard import new_token
 from simulator.web.index import installed_version
-from simulator.web.server import free_port, is_loopback
+from simulator.web.server import bind_error, die_with_parent, free_port, is_loopback
 
 ENV_PREFIX = "FRONTIER_SIM_"
+MAX_PORT = 65535
 TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 MANAGEMENT_RATE_LIMIT = 100  # MGMT-RATE-LIMIT: on in frontier-sim unless configured otherwise
 DEFAULTS: dict[str, Any] = {
@@ -206,7 +207,14 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     except ConfigError as error:
         print(f"frontier-sim: invalid seed: {error}", file=sys.stderr)
         return 2
+    if not 0 <= args.port <= MAX_PORT:
+        print(f"frontier-sim: --port must be 0 to {MAX_PORT}, not {args.port}", file=sys.stderr)
+        return 2
     port = args.port or free_port(args.host)
+    refused = bind_error(args.host, port)
+    if refused is not None:
+        print(f"frontier-sim: {refused}; choose another --port (0: a free one)", file=sys.stderr)
+        return 2
     if _binds_beyond_loopback(args.host):
         print(
             f"frontier-sim: WARNING: bound to {args.host}, reachable from other machines; "
@@ -277,7 +285,9 @@ def serve(
 
     settings = server_settings(threads)
     server = Granian("simulator.web.app:create_app", address=host, port=port, **settings)
-    loader = partial(_load_app, config, state, control_api, access_log, control_token)
+    loader = partial(
+        _load_app, config, state, control_api, access_log, control_token, parent=os.getpid()
+    )
     server.serve(target_loader=loader, wrap_loader=False)
 
 
@@ -304,11 +314,15 @@ def _load_app(
     control_api: bool = True,
     access_log: str | None = None,
     control_token: str | None = None,
+    *,
+    parent: int | None = None,
 ) -> Any:
     # Runs in granian's worker process. Ctrl-C in a terminal reaches the whole process
     # group; left to the worker too, it races granian's own shutdown and can hang both
     # processes. The parent alone handles it and stops the worker.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if parent is not None:  # killed hard, the parent can't stop it: it goes by itself
+        die_with_parent(parent)
     # reads every file it needs, now
     app = create_app(config, control_api=control_api, control_token=control_token)
     if state is not None:
