@@ -24,6 +24,7 @@ from simulator.web.interceptor import Interceptor
 
 HARNESS = "frontier_gateway_harness"
 WEBHOOKS = "frontier_gateway_webhooks"
+CONTROL_MAX_BODY_BYTES = 256 * 1024 * 1024  # larger bodies get 413
 GUARD = "frontier_gateway_guard"
 
 
@@ -85,7 +86,11 @@ def _json(payload: Any, status: int = 200) -> Response:
 
 
 def _body() -> Any:
-    body = request.get_json(force=True, silent=True)
+    """The request's JSON document; anything else, however malformed, is a 400."""
+    try:
+        body = json.loads(request.get_data())
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        body = None
     if body is None:
         raise ControlInputError("the body must be a JSON document")
     return body
@@ -93,10 +98,14 @@ def _body() -> Any:
 
 @blueprint.before_request
 def _owner_only() -> Response | None:
-    """guard.py's rules, before any control call runs."""
+    """guard.py's rules, before any control call runs; then the control API's body cap."""
     guard: ControlGuard = current_app.extensions[GUARD]
     refusal = guard.refusal(request.environ, changes_state=request.method not in SAFE_METHODS)
-    return None if refusal is None else _json(refusal.json(), 403)
+    if refusal is not None:
+        return _json(refusal.json(), 403)
+    # Its own cap, above the Gateway's: an export of any state the Gateway can build imports.
+    request.max_content_length = max(CONTROL_MAX_BODY_BYTES, request.max_content_length or 0)
+    return None
 
 
 @blueprint.errorhandler(ControlInputError)
