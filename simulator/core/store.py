@@ -6,7 +6,8 @@ or a recursive delete is one atomic step even when many server threads call at o
 
 from __future__ import annotations
 
-import random
+import hashlib
+import os
 import string
 import threading
 from bisect import bisect_left
@@ -44,27 +45,28 @@ def utc_now() -> str:
 class IdGenerator:
     """Opaque ids, never reused (RESP-ID). Seeded, it gives the same ids run after run.
 
-    An id is random characters followed by a counter written in the same alphabet, so ids
-    are unique without remembering every one ever issued: memory stays flat however many
-    groups come and go. Only ids imported from a snapshot are remembered (`reserve`). It has
-    its own lock: the group store and the endpoint book draw from it under their own.
+    An id is a counter put through a keyed permutation (a Feistel network) and written in
+    the id's alphabet. Distinct counts give distinct ids, so ids are unique without
+    remembering every one ever issued: memory stays flat however many groups come and go.
+    Without the key an id tells nothing of the count, so no workspace can count another's
+    creates from its own ids. Only ids imported from a snapshot are remembered (`reserve`).
+    It has its own lock: the group store and the endpoint book draw from it under their own.
     """
 
     def __init__(self, seed: int | None = None, length: int = 12) -> None:
         self._lock = threading.Lock()
-        self._random = random.Random(seed)
         self._length = length
         self._count = 0
+        self._key = _permutation_key(seed)
         self._reserved: set[str] = set()
 
     def __call__(self, alphabet: str = _ID_ALPHABET, length: int | None = None) -> str:
         size = length or self._length
+        bits = _even_bits(len(alphabet) ** size)
         with self._lock:
             while True:
                 self._count += 1
-                tail = _counter(self._count, alphabet)
-                head = self._random.choices(alphabet, k=max(size - len(tail), 1))
-                new_id = "".join(head) + tail
+                new_id = _written(_permuted(self._count, self._key, bits), alphabet, size)
                 if new_id not in self._reserved:
                     return new_id
 
@@ -74,15 +76,51 @@ class IdGenerator:
 
     def reseed(self, seed: int | None) -> None:
         """Restarts the sequence; the caller reserves the ids still in use."""
-        self._random = random.Random(seed)
+        self._key = _permutation_key(seed)
         self._count = 0
         self._reserved.clear()
 
 
-def _counter(number: int, alphabet: str, width: int = 4) -> str:
-    """`number` in base len(alphabet), at least `width` characters."""
+_FEISTEL_ROUNDS = 4
+_MASK64 = (1 << 64) - 1
+
+
+def _permutation_key(seed: int | None) -> tuple[int, ...]:
+    """A round key per Feistel round: fresh random ones, or derived from the seed (the same
+    ids on every run)."""
+    if seed is None:
+        raw = os.urandom(8 * _FEISTEL_ROUNDS)
+    else:
+        raw = hashlib.blake2b(str(seed).encode(), digest_size=8 * _FEISTEL_ROUNDS).digest()
+    return tuple(int.from_bytes(raw[i : i + 8], "big") for i in range(0, len(raw), 8))
+
+
+def _even_bits(space: int) -> int:
+    """The largest even bit width whose numbers all fit in `space` ids."""
+    bits = space.bit_length() - 1
+    return bits - bits % 2
+
+
+def _permuted(number: int, key: tuple[int, ...], bits: int) -> int:
+    """`number` (below 2**bits) through a balanced Feistel network: a bijection on
+    0..2**bits-1, so distinct numbers stay distinct. Its round function is a keyed 64-bit
+    mix (splitmix64's): not cryptography, but no count can be read off an id without the
+    64-bit round keys."""
+    half = bits // 2
+    mask = (1 << half) - 1
+    left, right = number >> half, number & mask
+    for round_key in key:
+        mixed = ((right ^ round_key) * 0x9E3779B97F4A7C15) & _MASK64
+        mixed = ((mixed ^ (mixed >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+        mixed = ((mixed ^ (mixed >> 27)) * 0x94D049BB133111EB) & _MASK64
+        left, right = right, left ^ ((mixed ^ (mixed >> 31)) & mask)
+    return (left << half) | right
+
+
+def _written(number: int, alphabet: str, width: int) -> str:
+    """`number` in base len(alphabet), `width` characters."""
     digits: list[str] = []
-    while number or len(digits) < width:
+    for _ in range(width):
         number, digit = divmod(number, len(alphabet))
         digits.append(alphabet[digit])
     return "".join(reversed(digits))
