@@ -15,6 +15,7 @@ from simulator.core.errors import (
     DuplicateSlug,
     DuplicateUsageLimit,
     GroupUpdateEmpty,
+    echo,
 )
 from simulator.core.windows import Meters
 
@@ -210,7 +211,7 @@ def refuse_duplicate_slugs(configs: tuple[ModelConfig, ...]) -> None:
     seen: set[str] = set()
     for config in configs:
         if config.slug in seen:  # SLUG-UNIQUE
-            raise DuplicateSlug(f"Model slug {config.slug!r} is listed more than once.")
+            raise DuplicateSlug(f"Model slug {echo(config.slug)} is listed more than once.")
         seen.add(config.slug)
 
 
@@ -220,13 +221,13 @@ def refuse_duplicate_limits(config: ModelConfig) -> None:
     for kind in dict.fromkeys(rate_types):  # request order: the message never depends on hashing
         if rate_types.count(kind) > 1:  # RATE-ONE-PER-TYPE: TOKEN/SECOND + TOKEN/MINUTE too
             raise DuplicateRateLimitType(
-                f"Model {config.slug!r} has more than one {kind} rate limit; "
+                f"Model {echo(config.slug)} has more than one {kind} rate limit; "
                 "at most one rate limit per type per slug is allowed."
             )
     usage_keys = [limit.key for limit in config.usage_limits]
     for key in dict.fromkeys(usage_keys):
         if usage_keys.count(key) > 1:  # USAGE-ONE-PER-TYPE-UNIT
             raise DuplicateUsageLimit(
-                f"Model {config.slug!r} has more than one {key[0]}/{key[1]} usage limit; "
+                f"Model {echo(config.slug)} has more than one {key[0]}/{key[1]} usage limit; "
                 "at most one usage limit per (type, unit) per slug is allowed."
             )

@@ -26,6 +26,7 @@ from simulator.core.errors import (
     KeyPrefixTaken,
     ModeMismatch,
     ParentNotFound,
+    echo,
 )
 from simulator.core.keys import MINT_PREFIX, PREFIX_LENGTH, digest, new_secret
 from simulator.core.limits import ceilings_of, exceeds, exceeds_ceilings
@@ -171,7 +172,7 @@ class Store:
         with self.lock:
             group = self._groups.get(group_id)
             if group is None:  # GROUP-NOT-FOUND: unknown or deleted
-                raise GroupNotFound(f"No group with id {group_id!r}.")
+                raise GroupNotFound(f"No group with id {echo(group_id)}.")
             if group.workspace != workspace:  # GROUP-OTHER-WORKSPACE
                 raise GroupInOtherWorkspace()
             return group
@@ -258,7 +259,7 @@ class Store:
         with self.lock:
             record = self.get_group(workspace, group_id).keys.get(prefix)
             if record is None:  # KEY-NOT-FOUND: unknown, revoked, or under another group
-                raise KeyNotFound(f"No live key with prefix {prefix!r} in this group.")
+                raise KeyNotFound(f"No live key with prefix {echo(prefix)} in this group.")
             return record
 
     def revoke_key(self, workspace: str, group_id: str, prefix: str) -> KeyRecord:
@@ -297,7 +298,7 @@ class Store:
         with self.lock:
             parent = self._groups.get(new.parent_id)
             if parent is None or parent.workspace != workspace:
-                raise ParentNotFound(f"Parent group {new.parent_id!r} not found.")
+                raise ParentNotFound(f"Parent group {echo(new.parent_id)} not found.")
             return parent
 
     @staticmethod

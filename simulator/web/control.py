@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, request
 
+from simulator.core.errors import echo
 from simulator.core.webhooks import STATES, Delivery, Receiver, check_url, sample_event
 from simulator.harness.bench import Harness
 from simulator.harness.control_schema import ControlInputError, check, load_control_spec
@@ -171,7 +172,7 @@ def advance_clock() -> Response:
 def journal() -> Response:
     raw = request.args.get("limit")
     if raw is not None and not (raw.isdigit() and int(raw) >= 1):
-        raise ControlInputError(f"limit must be a whole number of at least 1, not {raw!r}")
+        raise ControlInputError(f"limit must be a whole number of at least 1, not {echo(raw)}")
     entries = _harness().journal.entries(
         int(raw) if raw else None, request.args.get("method"), request.args.get("path")
     )
@@ -205,7 +206,7 @@ def clear_faults() -> Response:
 def delete_fault(rule_id: str) -> Response:
     rule = _harness().faults.remove(rule_id)
     if rule is None:
-        return _json({"error": f"No fault rule {rule_id!r}."}, 404)
+        return _json({"error": f"No fault rule {echo(rule_id)}."}, 404)
     return _json(rule.json())
 
 
