@@ -423,10 +423,12 @@ class ThreadedSimulator:
         seed: Seed | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        control_token: str | None = None,
     ) -> None:
         self.config = config or default_config()
-        # Beyond loopback the control plane needs a token; its clients carry it.
-        self.control_token = None if is_loopback(host) else new_token()
+        # Beyond loopback the control plane needs a token (a fresh one unless given); its
+        # clients carry it.
+        self.control_token = control_token or (None if is_loopback(host) else new_token())
         self.app: Flask = create_app(self.config, seed=seed, control_token=self.control_token)
         self._host, self._port = host, port
         self._server: BaseWSGIServer | None = None
