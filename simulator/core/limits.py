@@ -100,6 +100,16 @@ def ceilings_of(upper: Iterable[ModelConfig]) -> Ceilings:
     }
 
 
+def group_ceilings(group: Group) -> Ceilings:
+    """`ceilings_of(group.models)`, built once per model set: the groups above a new or
+    changed group are checked on every create and update under the lock."""
+    models = group.models
+    cached = group.ceilings
+    if cached is None or cached[0] is not models:
+        cached = group.ceilings = (models, ceilings_of(models))
+    return cached[1]
+
+
 def exceeds_ceilings(ceilings: Ceilings, lower: Iterable[ModelConfig]) -> bool:
     """True when some limit in `lower` is above its ceiling (CASCADE-CEILING)."""
     if not ceilings:

@@ -102,6 +102,10 @@ class Group:
     slug_index: tuple[tuple[ModelConfig, ...], dict[str, ModelConfig]] | None = field(
         default=None, repr=False
     )
+    # (models, their CASCADE-CEILING thresholds by (slug, is rate, (type, unit))), the same way.
+    ceilings: (
+        tuple[tuple[ModelConfig, ...], dict[tuple[str, bool, tuple[str, str]], int]] | None
+    ) = field(default=None, repr=False)
 
     def model(self, slug: str) -> ModelConfig | None:
         """The group's own configuration of `slug`: O(1), so effective limits stay linear."""

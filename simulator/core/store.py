@@ -29,7 +29,7 @@ from simulator.core.errors import (
     echo,
 )
 from simulator.core.keys import MINT_PREFIX, PREFIX_LENGTH, digest, new_secret
-from simulator.core.limits import ceilings_of, exceeds, exceeds_ceilings
+from simulator.core.limits import ceilings_of, exceeds_ceilings, group_ceilings
 from simulator.core.model import CASCADING, Group, GroupUpdate, KeyRecord, ModelConfig, NewGroup
 from simulator.core.pagination import page
 
@@ -196,7 +196,9 @@ class Store:
                 update.models is not None
                 and group.mode == CASCADING
                 and (
-                    any(exceeds(a.models, update.models) for a in ancestors(group))
+                    any(
+                        exceeds_ceilings(group_ceilings(a), update.models) for a in ancestors(group)
+                    )
                     or _above_any(update.models, descendants(group))
                 )
             ):
@@ -318,7 +320,7 @@ class Store:
                 f"{MAX_DEPTH} levels deep."
             )
         if new.mode == CASCADING and any(
-            exceeds(ancestor.models, new.models) for ancestor in parent.lineage()
+            exceeds_ceilings(group_ceilings(ancestor), new.models) for ancestor in parent.lineage()
         ):  # CASCADE-CEILING
             raise ChildExceedsAncestorLimit()
 
