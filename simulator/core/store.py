@@ -6,6 +6,7 @@ or a recursive delete is one atomic step even when many server threads call at o
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import string
@@ -63,11 +64,15 @@ class IdGenerator:
 
     def __call__(self, alphabet: str = _ID_ALPHABET, length: int | None = None) -> str:
         size = length or self._length
-        bits = _even_bits(len(alphabet) ** size)
         with self._lock:
             while True:
                 self._count += 1
-                new_id = _written(_permuted(self._count, self._key, bits), alphabet, size)
+                width = size  # an id space used up goes on at the next width: never a repeat
+                bits = _even_bits(len(alphabet), width)
+                while self._count >> bits:
+                    width += 1
+                    bits = _even_bits(len(alphabet), width)
+                new_id = _written(_permuted(self._count, self._key, bits), alphabet, width)
                 if new_id not in self._reserved:
                     return new_id
 
@@ -82,7 +87,7 @@ class IdGenerator:
         self._reserved.clear()
 
 
-_FEISTEL_ROUNDS = 4
+_FEISTEL_ROUNDS = 3  # three rounds of a keyed round function: Luby-Rackoff's permutation
 _MASK64 = (1 << 64) - 1
 
 
@@ -96,8 +101,10 @@ def _permutation_key(seed: int | None) -> tuple[int, ...]:
     return tuple(int.from_bytes(raw[i : i + 8], "big") for i in range(0, len(raw), 8))
 
 
-def _even_bits(space: int) -> int:
-    """The largest even bit width whose numbers all fit in `space` ids."""
+@functools.cache
+def _even_bits(base: int, width: int) -> int:
+    """The largest even bit width whose numbers all fit in the base**width ids of a width."""
+    space: int = base**width
     bits = space.bit_length() - 1
     return bits - bits % 2
 
