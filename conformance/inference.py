@@ -254,7 +254,8 @@ class Clock:
 
     def _control(self, method: str, path: str, body: Any) -> Reply:
         data = None if body is None else json.dumps(body).encode()
-        headers = {"Content-Type": "application/json"} if data else {}
+        # X-Sim-Control: the simulator takes state-changing control calls only with it.
+        headers = {"X-Sim-Control": "1", **({"Content-Type": "application/json"} if data else {})}
         return Calls.of(self.s.run).transport.send(method, path, headers, data)
 
 

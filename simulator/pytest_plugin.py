@@ -7,6 +7,7 @@ project needs. Servers start lazily, on 127.0.0.1, and stop at the end of the se
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,11 +21,17 @@ if TYPE_CHECKING:
     from simulator.webhooks import WebhookReceiver
 
 URL_HELP = "use the simulator (frontier-sim) at this URL instead of one started in a thread"
+TOKEN_HELP = (
+    "control token of the simulator at --frontier-gateway-url, as frontier-sim printed it "
+    "(needed when it is bound beyond loopback; default: $FRONTIER_SIM_CONTROL_TOKEN)"
+)
+TOKEN_VARIABLE = "FRONTIER_SIM_CONTROL_TOKEN"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("frontier_gateway", "Frontier Gateway simulator")
     group.addoption("--frontier-gateway-url", metavar="URL", help=URL_HELP)
+    group.addoption("--frontier-gateway-token", metavar="TOKEN", help=TOKEN_HELP)
     parser.addini("frontier_gateway_url", URL_HELP)
     parser.addini(
         "frontier_gateway_config", "YAML or JSON configuration file of workspaces and keys"
@@ -99,8 +106,12 @@ def _simulator(
         "frontier_gateway_url"
     )
     if url:  # a simulator someone else runs: its seed and lifetime are its own
+        token = pytestconfig.getoption("frontier_gateway_token") or os.environ.get(TOKEN_VARIABLE)
         client = SimulatorClient(
-            str(url), Keys.from_config(config), workspace=home_workspace(config)
+            str(url),
+            Keys.from_config(config),
+            workspace=home_workspace(config),
+            control_token=token or None,
         )
         yield client
         client.close()

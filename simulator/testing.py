@@ -22,7 +22,8 @@ from simulator.core.access import Scope
 from simulator.core.config import Config, default_config
 from simulator.harness.seed import Seed
 from simulator.web.app import close, create_app
-from simulator.web.server import free_port, serve_in_thread
+from simulator.web.guard import CONTROL_HEADER, new_token
+from simulator.web.server import free_port, is_loopback, serve_in_thread
 from simulator.webhooks import (
     ReceivedDelivery,
     WebhookReceiver,
@@ -101,16 +102,25 @@ class SimulatorClient:
     """A running simulator: its URL, its keys by role, and its control API.
 
     `app` is the Flask app when the simulator runs in this process, else None; `workspace`
-    is the `manage` key's, the default of the webhook helpers.
+    is the `manage` key's, the default of the webhook helpers. `control_token`: the token
+    of a simulator bound beyond loopback (`frontier-sim` prints it); every control call and
+    `X-Sim-Fault` request then carries it. On loopback, None.
     """
 
     def __init__(
-        self, url: str, keys: Keys, *, app: Any = None, workspace: str | None = None
+        self,
+        url: str,
+        keys: Keys,
+        *,
+        app: Any = None,
+        workspace: str | None = None,
+        control_token: str | None = None,
     ) -> None:
         self.url = url.rstrip("/")
         self.keys = keys
         self.app = app
         self.workspace = workspace
+        self.control_token = control_token
         self._http = requests.Session()
         self._serial = itertools.count(1)
 
@@ -120,6 +130,13 @@ class SimulatorClient:
         if key is None:
             raise LookupError(f"no key for role {role!r}; roles: {sorted(self.keys.as_dict())}")
         return {"Authorization": f"Api-Key {key}"}
+
+    def control_headers(self) -> dict[str, str]:
+        """`X-Sim-Control`, which control calls carry: the token, or `1` on loopback.
+
+        Send it beside `X-Sim-Fault` too when the simulator has a token.
+        """
+        return {CONTROL_HEADER: self.control_token or "1"}
 
     def reset(self) -> dict[str, Any]:
         """Back to the start-up state: no groups (or the seed's), no faults, empty journal."""
@@ -363,6 +380,8 @@ class SimulatorClient:
         self._http.close()
 
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        if path.startswith("/_sim/"):
+            kwargs["headers"] = {**kwargs.get("headers", {}), **self.control_headers()}
         response = self._http.request(method, self.url + path, timeout=30, **kwargs)
         if response.status_code >= 400:
             raise SimulatorControlError(f"{method} {path}: {response.status_code} {response.text}")
@@ -404,9 +423,13 @@ class ThreadedSimulator:
         seed: Seed | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        control_token: str | None = None,
     ) -> None:
         self.config = config or default_config()
-        self.app: Flask = create_app(self.config, seed=seed)
+        # Beyond loopback the control plane needs a token (a fresh one unless given); its
+        # clients carry it.
+        self.control_token = control_token or (None if is_loopback(host) else new_token())
+        self.app: Flask = create_app(self.config, seed=seed, control_token=self.control_token)
         self._host, self._port = host, port
         self._server: BaseWSGIServer | None = None
         self._clients: list[SimulatorClient] = []
@@ -437,6 +460,7 @@ class ThreadedSimulator:
             Keys.from_config(self.config),
             app=self.app,
             workspace=home_workspace(self.config),
+            control_token=self.control_token,
         )
         self._clients.append(client)
         return client

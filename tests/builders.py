@@ -258,3 +258,14 @@ def assert_refused(response: TestResponse, status: int, rule: str | None = None)
 def store_of(app: Flask) -> Store:
     store: Store = app.extensions[EXTENSION].store
     return store
+
+
+CONTROL = {"X-Sim-Control": "1"}  # what state-changing control calls carry on loopback
+
+
+def control_client(app: Flask) -> FlaskClient:
+    """A test client that sends `X-Sim-Control: 1` with every request, as SimulatorClient
+    does with its control calls (SIM-CONTROL-HEADER)."""
+    client = app.test_client()
+    client.environ_base["HTTP_X_SIM_CONTROL"] = "1"
+    return client

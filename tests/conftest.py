@@ -10,6 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from simulator import create_app
+from simulator.web.guard import CONTROL_KEY
 
 
 @pytest.fixture
@@ -20,7 +21,11 @@ def app() -> Flask:
 
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+    """The app's test client; like SimulatorClient, it sends `X-Sim-Control: 1`, which
+    state-changing control calls need (SIM-CONTROL-HEADER)."""
+    client = app.test_client()
+    client.environ_base[CONTROL_KEY] = "1"
+    return client
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

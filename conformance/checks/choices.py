@@ -126,3 +126,27 @@ def models_and_limits_keep_request_order(s: Session) -> None:
     got = [(m.get("slug"), m.get("rate_limits")) for m in group.get("models") or []]
     if got != sent:
         raise CheckFailed(f"Received: models in the order {got} / Documented: request order {sent}")
+
+
+@check("MODELS-MAX")
+def models_are_capped_at_1000_entries(s: Session) -> None:
+    """MODELS-MAX (choice): 1,000 model entries are accepted, 1,001 give 400.
+
+    Source: https://docs.baseten.co/reference/gateway/groups/create-a-group
+    """
+    at_cap = [model(f"{SLUG}-{i}") for i in range(1000)]
+    accept(s, group_body(s.external_id("cap"), models=at_cap), "1,000 model entries")
+    over = [*at_cap, model(f"{SLUG}-over")]
+    refuse(s, group_body(s.external_id("cap"), models=over), "1,001 model entries")
+
+
+@check("LIMITS-MAX")
+def limit_lists_are_capped_at_16_entries(s: Session) -> None:
+    """LIMITS-MAX (choice): 17 entries in `rate_limits` or in `usage_limits` give 400.
+
+    Source: https://docs.baseten.co/reference/gateway/groups/create-a-group
+    """
+    rate = [model(SLUG, rate=[limit("TOKEN", "MINUTE", 10)] * 17)]
+    refuse(s, group_body(s.external_id("lim"), models=rate), "17 rate limits")
+    usage = [model(SLUG, usage=[limit("TOKEN", "DAY", 10)] * 17)]
+    refuse(s, group_body(s.external_id("lim"), models=usage), "17 usage limits")

@@ -28,6 +28,7 @@ from simulator.core.errors import (
     SecretIdMissing,
     TargetModelMissing,
     VertexConfigNotForProvider,
+    echo,
 )
 from simulator.core.pagination import page
 from simulator.core.spec import default_region, target_rules
@@ -103,11 +104,11 @@ def check_base_url(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme.lower() != "https" or not parts.hostname or any(c.isspace() for c in url):
         raise InvalidBaseUrl(
-            f"base_url {url!r} isn't an https URL with a host, like https://llm.example.com/v1."
+            f"base_url {echo(url)} isn't an https URL with a host, like https://llm.example.com/v1."
         )
     host_and_port = parts.netloc.rpartition("@")[2]
     if ":" in host_and_port.rpartition("]")[2]:  # after an IPv6 literal's brackets, if any
-        raise InvalidBaseUrl(f"base_url {url!r} must not include a port.")
+        raise InvalidBaseUrl(f"base_url {echo(url)} must not include a port.")
 
 
 class EndpointBook:
@@ -163,7 +164,7 @@ class EndpointBook:
         with self.lock:
             endpoint = self._by_id.get(endpoint_id)
             if endpoint is None:  # EP-NOT-FOUND
-                raise EndpointNotFound(f"No endpoint with id {endpoint_id!r}.")
+                raise EndpointNotFound(f"No endpoint with id {echo(endpoint_id)}.")
             if endpoint.workspace != workspace:  # EP-OTHER-WORKSPACE
                 raise EndpointInOtherWorkspace()
             return endpoint
@@ -223,11 +224,11 @@ class EndpointBook:
         org = slug.partition("/")[0]
         if org not in workspace.org_prefixes:  # EP-SLUG-PREFIX
             raise EndpointSlugNotOwned(
-                f"The slug's org prefix {org!r} isn't one this workspace owns "
+                f"The slug's org prefix {echo(org)} isn't one this workspace owns "
                 f"({', '.join(workspace.org_prefixes)})."
             )
         if slug in self._by_slug:  # EP-SLUG-UNIQUE
-            raise DuplicateEndpointSlug(f"An endpoint with slug {slug!r} already exists.")
+            raise DuplicateEndpointSlug(f"An endpoint with slug {echo(slug)} already exists.")
 
 
 def _seq(endpoint: Endpoint) -> int:

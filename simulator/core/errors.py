@@ -8,6 +8,16 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
+ECHO_LIMIT = 64  # characters of a caller's value an error message repeats
+
+
+def echo(value: str, limit: int = ECHO_LIMIT) -> str:
+    """`value` quoted for an error message, cut to `limit` characters with its length named:
+    a path id or field of any length never comes back whole (`'aaa…' (5000 characters)`)."""
+    if len(value) <= limit:
+        return repr(value)
+    return f"{value[:limit]!r}… ({len(value)} characters)"
+
 
 class GatewayError(Exception):
     """A request the gateway refuses. `rule` is the contract rule ID it enforces."""

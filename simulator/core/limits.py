@@ -83,12 +83,37 @@ def exceeds(upper: Iterable[ModelConfig], lower: Iterable[ModelConfig]) -> bool:
 
     CASCADE-CEILING: equal is allowed; tuples `upper` doesn't declare impose nothing.
     """
-    ceilings = {
+    return exceeds_ceilings(ceilings_of(upper), lower)
+
+
+Ceilings = dict[tuple[str, bool, tuple[str, str]], int]
+
+
+def ceilings_of(upper: Iterable[ModelConfig]) -> Ceilings:
+    """(slug, is rate, (type, unit)) -> threshold of every limit in `upper`: built once, it
+    is checked against many groups in time linear in theirs (a cascading update)."""
+    return {
         (m.slug, kind == RATE, limit.key): limit.threshold
         for m in upper
         for kind in LIMIT_KINDS
         for limit in m.limits(kind)
     }
+
+
+def group_ceilings(group: Group) -> Ceilings:
+    """`ceilings_of(group.models)`, built once per model set: the groups above a new or
+    changed group are checked on every create and update under the lock."""
+    models = group.models
+    cached = group.ceilings
+    if cached is None or cached[0] is not models:
+        cached = group.ceilings = (models, ceilings_of(models))
+    return cached[1]
+
+
+def exceeds_ceilings(ceilings: Ceilings, lower: Iterable[ModelConfig]) -> bool:
+    """True when some limit in `lower` is above its ceiling (CASCADE-CEILING)."""
+    if not ceilings:
+        return False
     return any(
         limit.threshold > ceilings.get((m.slug, kind == RATE, limit.key), limit.threshold)
         for m in lower

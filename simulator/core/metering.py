@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from simulator.core.clock import day_of, next_midnight, rfc3339
-from simulator.core.errors import LimitExceeded, ModelNotInGroup
+from simulator.core.errors import LimitExceeded, ModelNotInGroup, echo
 from simulator.core.limits import EffectiveLimit, effective_model, effective_models
 from simulator.core.model import CASCADING, Group
 from simulator.core.windows import SlidingLog
@@ -44,7 +44,7 @@ def charges(group: Group, slug: str, tokens: int) -> list[Charge]:
     model = effective_model(group, slug)
     if model is None:  # INF-MODEL-SET
         raise ModelNotInGroup(
-            f"The model {slug!r} isn't in this key's group's model set; "
+            f"The model {echo(slug)} isn't in this key's group's model set; "
             "add it to the group's models to call it."
         )
     cascading = group.mode == CASCADING

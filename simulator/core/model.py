@@ -15,6 +15,7 @@ from simulator.core.errors import (
     DuplicateSlug,
     DuplicateUsageLimit,
     GroupUpdateEmpty,
+    echo,
 )
 from simulator.core.windows import Meters
 
@@ -23,6 +24,7 @@ CASCADING = "CASCADING"
 RATE = "rate_limits"
 USAGE = "usage_limits"
 LIMIT_KINDS = (RATE, USAGE)
+_SCAN_UP_TO = 8  # model sets this small are searched in order, without an index
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,12 +97,55 @@ class Group:
     children: list[Group] = field(default_factory=list)
     keys: dict[str, KeyRecord] = field(default_factory=dict)  # by prefix, oldest first
     meters: Meters = field(default_factory=Meters)  # its inference usage (metering.py)
+    # (models, slug -> config) of a large model set, built on first use and rebuilt when
+    # `models` is replaced: one tuple, so a reader never pairs an index with other models.
+    slug_index: tuple[tuple[ModelConfig, ...], dict[str, ModelConfig]] | None = field(
+        default=None, repr=False
+    )
+    # (models, their CASCADE-CEILING thresholds by (slug, is rate, (type, unit))), the same way.
+    ceilings: (
+        tuple[tuple[ModelConfig, ...], dict[tuple[str, bool, tuple[str, str]], int]] | None
+    ) = field(default=None, repr=False)
 
     def model(self, slug: str) -> ModelConfig | None:
-        for config in self.models:  # a loop, not next(genexpr): this is on every response
-            if config.slug == slug:
-                return config
-        return None
+        """The group's own configuration of `slug`: O(1), so effective limits stay linear."""
+        models = self.models
+        if len(models) <= _SCAN_UP_TO:
+            for config in models:  # a loop, not next(genexpr): this is on every response
+                if config.slug == slug:
+                    return config
+            return None
+        index = self.slug_index
+        if index is None or index[0] is not models:
+            index = self.slug_index = (models, {config.slug: config for config in models})
+        return index[1].get(slug)
+
+    def detached(self, copies: dict[str, Group] | None = None) -> Group:
+        """A copy of this group and its ancestors that later changes don't reach.
+
+        Taken under the store's lock, it lets a response be built after the lock is
+        released, still showing one consistent moment: names and model sets are replaced,
+        never changed in place, so the copy shares them. `copies` shares ancestors between
+        the groups of one page. Children, keys and meters are not part of an answer's copy.
+        """
+        copies = {} if copies is None else copies
+        found = copies.get(self.id)
+        if found is None:
+            parent = self.parent.detached(copies) if self.parent is not None else None
+            found = copies[self.id] = Group(
+                self.id,
+                self.workspace,
+                self.external_entity_id,
+                self.name,
+                self.models,
+                self.mode,
+                parent,
+                self.created_at,
+                self.seq,
+                self.depth,
+                meters=self.meters,
+            )
+        return found
 
     def lineage(self) -> Iterator[Group]:
         """This group, then its parent, and so on up to the root."""
@@ -170,7 +215,7 @@ def refuse_duplicate_slugs(configs: tuple[ModelConfig, ...]) -> None:
     seen: set[str] = set()
     for config in configs:
         if config.slug in seen:  # SLUG-UNIQUE
-            raise DuplicateSlug(f"Model slug {config.slug!r} is listed more than once.")
+            raise DuplicateSlug(f"Model slug {echo(config.slug)} is listed more than once.")
         seen.add(config.slug)
 
 
@@ -180,13 +225,13 @@ def refuse_duplicate_limits(config: ModelConfig) -> None:
     for kind in dict.fromkeys(rate_types):  # request order: the message never depends on hashing
         if rate_types.count(kind) > 1:  # RATE-ONE-PER-TYPE: TOKEN/SECOND + TOKEN/MINUTE too
             raise DuplicateRateLimitType(
-                f"Model {config.slug!r} has more than one {kind} rate limit; "
+                f"Model {echo(config.slug)} has more than one {kind} rate limit; "
                 "at most one rate limit per type per slug is allowed."
             )
     usage_keys = [limit.key for limit in config.usage_limits]
     for key in dict.fromkeys(usage_keys):
         if usage_keys.count(key) > 1:  # USAGE-ONE-PER-TYPE-UNIT
             raise DuplicateUsageLimit(
-                f"Model {config.slug!r} has more than one {key[0]}/{key[1]} usage limit; "
+                f"Model {echo(config.slug)} has more than one {key[0]}/{key[1]} usage limit; "
                 "at most one usage limit per (type, unit) per slug is allowed."
             )

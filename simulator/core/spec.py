@@ -219,6 +219,9 @@ def _describe(error: ValidationError) -> str:
         return (
             f"is {len(error.instance)} characters long; it must be {bound} {error.validator_value}"
         )
+    if error.validator in ("maxItems", "minItems"):  # MODELS-MAX, LIMITS-MAX: never echoed
+        bound = "at most" if error.validator == "maxItems" else "at least"
+        return f"has {len(error.instance)} entries; it must have {bound} {error.validator_value}"
     message = str(error.message).splitlines()[0]
     return message if len(message) <= 200 else message[:197] + "..."
 

@@ -6,7 +6,9 @@ or a recursive delete is one atomic step even when many server threads call at o
 
 from __future__ import annotations
 
-import random
+import functools
+import hashlib
+import os
 import string
 import threading
 from bisect import bisect_left
@@ -25,10 +27,11 @@ from simulator.core.errors import (
     KeyPrefixTaken,
     ModeMismatch,
     ParentNotFound,
+    echo,
 )
 from simulator.core.keys import MINT_PREFIX, PREFIX_LENGTH, digest, new_secret
-from simulator.core.limits import exceeds
-from simulator.core.model import CASCADING, Group, GroupUpdate, KeyRecord, NewGroup
+from simulator.core.limits import ceilings_of, exceeds_ceilings, group_ceilings
+from simulator.core.model import CASCADING, Group, GroupUpdate, KeyRecord, ModelConfig, NewGroup
 from simulator.core.pagination import page
 
 MAX_DEPTH = 5  # DEPTH-MAX: a root is level 1
@@ -44,17 +47,19 @@ def utc_now() -> str:
 class IdGenerator:
     """Opaque ids, never reused (RESP-ID). Seeded, it gives the same ids run after run.
 
-    An id is random characters followed by a counter written in the same alphabet, so ids
-    are unique without remembering every one ever issued: memory stays flat however many
-    groups come and go. Only ids imported from a snapshot are remembered (`reserve`). It has
-    its own lock: the group store and the endpoint book draw from it under their own.
+    An id is a counter put through a keyed permutation (a Feistel network) and written in
+    the id's alphabet. Distinct counts give distinct ids, so ids are unique without
+    remembering every one ever issued: memory stays flat however many groups come and go.
+    Without the key an id tells nothing of the count, so no workspace can count another's
+    creates from its own ids. Only ids imported from a snapshot are remembered (`reserve`).
+    It has its own lock: the group store and the endpoint book draw from it under their own.
     """
 
     def __init__(self, seed: int | None = None, length: int = 12) -> None:
         self._lock = threading.Lock()
-        self._random = random.Random(seed)
         self._length = length
         self._count = 0
+        self._key = _permutation_key(seed)
         self._reserved: set[str] = set()
 
     def __call__(self, alphabet: str = _ID_ALPHABET, length: int | None = None) -> str:
@@ -62,9 +67,12 @@ class IdGenerator:
         with self._lock:
             while True:
                 self._count += 1
-                tail = _counter(self._count, alphabet)
-                head = self._random.choices(alphabet, k=max(size - len(tail), 1))
-                new_id = "".join(head) + tail
+                width = size  # an id space used up goes on at the next width: never a repeat
+                bits = _even_bits(len(alphabet), width)
+                while self._count >> bits:
+                    width += 1
+                    bits = _even_bits(len(alphabet), width)
+                new_id = _written(_permuted(self._count, self._key, bits), alphabet, width)
                 if new_id not in self._reserved:
                     return new_id
 
@@ -74,15 +82,53 @@ class IdGenerator:
 
     def reseed(self, seed: int | None) -> None:
         """Restarts the sequence; the caller reserves the ids still in use."""
-        self._random = random.Random(seed)
+        self._key = _permutation_key(seed)
         self._count = 0
         self._reserved.clear()
 
 
-def _counter(number: int, alphabet: str, width: int = 4) -> str:
-    """`number` in base len(alphabet), at least `width` characters."""
+_FEISTEL_ROUNDS = 3  # three rounds of a keyed round function: Luby-Rackoff's permutation
+_MASK64 = (1 << 64) - 1
+
+
+def _permutation_key(seed: int | None) -> tuple[int, ...]:
+    """A round key per Feistel round: fresh random ones, or derived from the seed (the same
+    ids on every run)."""
+    if seed is None:
+        raw = os.urandom(8 * _FEISTEL_ROUNDS)
+    else:
+        raw = hashlib.blake2b(str(seed).encode(), digest_size=8 * _FEISTEL_ROUNDS).digest()
+    return tuple(int.from_bytes(raw[i : i + 8], "big") for i in range(0, len(raw), 8))
+
+
+@functools.cache
+def _even_bits(base: int, width: int) -> int:
+    """The largest even bit width whose numbers all fit in the base**width ids of a width."""
+    space: int = base**width
+    bits = space.bit_length() - 1
+    return bits - bits % 2
+
+
+def _permuted(number: int, key: tuple[int, ...], bits: int) -> int:
+    """`number` (below 2**bits) through a balanced Feistel network: a bijection on
+    0..2**bits-1, so distinct numbers stay distinct. Its round function is a keyed 64-bit
+    mix (splitmix64's): not cryptography, but no count can be read off an id without the
+    64-bit round keys."""
+    half = bits // 2
+    mask = (1 << half) - 1
+    left, right = number >> half, number & mask
+    for round_key in key:
+        mixed = ((right ^ round_key) * 0x9E3779B97F4A7C15) & _MASK64
+        mixed = ((mixed ^ (mixed >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+        mixed = ((mixed ^ (mixed >> 27)) * 0x94D049BB133111EB) & _MASK64
+        left, right = right, left ^ ((mixed ^ (mixed >> 31)) & mask)
+    return (left << half) | right
+
+
+def _written(number: int, alphabet: str, width: int) -> str:
+    """`number` in base len(alphabet), `width` characters."""
     digits: list[str] = []
-    while number or len(digits) < width:
+    for _ in range(width):
         number, digit = divmod(number, len(alphabet))
         digits.append(alphabet[digit])
     return "".join(reversed(digits))
@@ -133,7 +179,7 @@ class Store:
         with self.lock:
             group = self._groups.get(group_id)
             if group is None:  # GROUP-NOT-FOUND: unknown or deleted
-                raise GroupNotFound(f"No group with id {group_id!r}.")
+                raise GroupNotFound(f"No group with id {echo(group_id)}.")
             if group.workspace != workspace:  # GROUP-OTHER-WORKSPACE
                 raise GroupInOtherWorkspace()
             return group
@@ -157,8 +203,10 @@ class Store:
                 update.models is not None
                 and group.mode == CASCADING
                 and (
-                    any(exceeds(a.models, update.models) for a in ancestors(group))
-                    or any(exceeds(update.models, d.models) for d in descendants(group))
+                    any(
+                        exceeds_ceilings(group_ceilings(a), update.models) for a in ancestors(group)
+                    )
+                    or _above_any(update.models, descendants(group))
                 )
             ):
                 raise ChildExceedsAncestorLimit()
@@ -220,7 +268,7 @@ class Store:
         with self.lock:
             record = self.get_group(workspace, group_id).keys.get(prefix)
             if record is None:  # KEY-NOT-FOUND: unknown, revoked, or under another group
-                raise KeyNotFound(f"No live key with prefix {prefix!r} in this group.")
+                raise KeyNotFound(f"No live key with prefix {echo(prefix)} in this group.")
             return record
 
     def revoke_key(self, workspace: str, group_id: str, prefix: str) -> KeyRecord:
@@ -259,7 +307,7 @@ class Store:
         with self.lock:
             parent = self._groups.get(new.parent_id)
             if parent is None or parent.workspace != workspace:
-                raise ParentNotFound(f"Parent group {new.parent_id!r} not found.")
+                raise ParentNotFound(f"Parent group {echo(new.parent_id)} not found.")
             return parent
 
     @staticmethod
@@ -279,7 +327,7 @@ class Store:
                 f"{MAX_DEPTH} levels deep."
             )
         if new.mode == CASCADING and any(
-            exceeds(ancestor.models, new.models) for ancestor in parent.lineage()
+            exceeds_ceilings(group_ceilings(ancestor), new.models) for ancestor in parent.lineage()
         ):  # CASCADE-CEILING
             raise ChildExceedsAncestorLimit()
 
@@ -421,6 +469,13 @@ def ancestors(group: Group) -> Iterator[Group]:
 def descendants(group: Group) -> Iterator[Group]:
     """The groups below `group`, parents first: a cascading update stays above them."""
     return (g for g in group.subtree() if g is not group)
+
+
+def _above_any(models: tuple[ModelConfig, ...], groups: Iterator[Group]) -> bool:
+    """True when `models` would sit below a limit of one of `groups` (CASCADE-CEILING), in
+    time linear in all their limits: the ceilings are built once."""
+    ceilings = ceilings_of(models)
+    return any(exceeds_ceilings(ceilings, g.models) for g in groups)
 
 
 def _seq(item: Group | KeyRecord) -> int:

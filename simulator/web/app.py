@@ -42,7 +42,7 @@ from simulator.core.errors import (
 )
 from simulator.core.inference import Inference
 from simulator.core.keys import check_registered_key, verify_signature
-from simulator.core.model import group_update_from_json, new_group_from_json
+from simulator.core.model import Group, group_update_from_json, new_group_from_json
 from simulator.core.pagination import decode_cursor, encode_cursor
 from simulator.core.ratelimit import ManagementRateLimit
 from simulator.core.serialize import (
@@ -58,6 +58,7 @@ from simulator.core.store import IdGenerator, Store
 from simulator.harness.seed import Seed
 from simulator.web.control import install as install_controls
 from simulator.web.delivery import DeliveryEngine
+from simulator.web.guard import ControlGuard
 from simulator.web.index import install as install_index
 from simulator.web.inference import install as install_inference
 
@@ -111,11 +112,13 @@ def create_app(
     seed: Seed | None = None,
     control_api: bool = True,
     spec: Mapping[str, Any] | None = None,
+    control_token: str | None = None,
 ) -> Flask:
     """An app with its own state. `seed` is created first (SeedError if refused);
     `control_api=False` leaves out the test-only `/_sim/` routes and `X-Sim-Fault` header.
     `spec` is the OpenAPI document whose schemas validate request bodies and queries
     (openapi.yaml by default), so an edited contract can be served as it is.
+    `control_token`: the control plane then needs `X-Sim-Control: <token>` (guard.py).
     """
     config = config or default_config()
     spec = spec or load_spec()
@@ -153,7 +156,14 @@ def create_app(
         app.add_url_rule(route, view_func=endpoint, methods=methods)
     install_inference(app, state.inference, state.validators["createChatCompletion"])
     install_index(app)
-    install_controls(app, state, seed=seed, control_api=control_api, webhooks=webhooks)
+    install_controls(
+        app,
+        state,
+        seed=seed,
+        control_api=control_api,
+        webhooks=webhooks,
+        guard=ControlGuard(control_token),
+    )
     return app
 
 
@@ -228,8 +238,9 @@ def _refuse_cut_short(raw: bytes) -> None:
         raise RequestEntityTooLarge()
 
 
-# Views: authorize, parse, one domain call, serialise. The store's lock also covers the
-# serialisation, so a response never shows a hierarchy halfway through a change.
+# Views: authorize, parse, one domain call, serialise. A group answer is a detached copy
+# taken under the store's lock (Group.detached), so it shows one moment of the hierarchy,
+# and is serialised after the lock is released: a large answer never holds up other calls.
 
 
 def create_group() -> Response:
@@ -237,7 +248,8 @@ def create_group() -> Response:
     new = new_group_from_json(json_body("createGroup"))
     store = gateway().store
     with store.lock:
-        return json_response(group_json(store.create_group(key.workspace.name, new)))
+        group = store.create_group(key.workspace.name, new).detached()
+    return json_response(group_json(group))
 
 
 def list_groups() -> Response:
@@ -245,18 +257,19 @@ def list_groups() -> Response:
     after, limit, query = page_request("groups", "listGroups")
     extid = query.get("external_entity_id")
     store = gateway().store
+    copies: dict[str, Group] = {}
     with store.lock:
         groups, last = store.list_groups(key.workspace.name, after, limit, extid)
-        return json_response(
-            page_json([group_json(g) for g in groups], next_cursor("groups", last))
-        )
+        groups = [g.detached(copies) for g in groups]
+    return json_response(page_json([group_json(g) for g in groups], next_cursor("groups", last)))
 
 
 def get_group(group_id: str) -> Response:
     key = authorized(Scope.MANAGEMENT)
     store = gateway().store
     with store.lock:
-        return json_response(group_json(store.get_group(key.workspace.name, group_id)))
+        group = store.get_group(key.workspace.name, group_id).detached()
+    return json_response(group_json(group))
 
 
 def update_group(group_id: str) -> Response:
@@ -264,7 +277,8 @@ def update_group(group_id: str) -> Response:
     update = group_update_from_json(json_body("updateGroup"))
     store = gateway().store
     with store.lock:
-        return json_response(group_json(store.update_group(key.workspace.name, group_id, update)))
+        group = store.update_group(key.workspace.name, group_id, update).detached()
+    return json_response(group_json(group))
 
 
 def delete_group(group_id: str) -> Response:

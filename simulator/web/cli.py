@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import ipaddress
 import os
 import shlex
 import signal
@@ -24,10 +23,12 @@ from simulator.harness.seed import SeededKey, SeedError, load_seed
 from simulator.web.access_log import FORMATS, TEXT, AccessLog
 from simulator.web.app import create_app
 from simulator.web.control import harness
+from simulator.web.guard import new_token
 from simulator.web.index import installed_version
-from simulator.web.server import free_port
+from simulator.web.server import bind_error, die_with_parent, free_port, is_loopback
 
 ENV_PREFIX = "FRONTIER_SIM_"
+MAX_PORT = 65535
 TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 MANAGEMENT_RATE_LIMIT = 100  # MGMT-RATE-LIMIT: on in frontier-sim unless configured otherwise
 DEFAULTS: dict[str, Any] = {
@@ -57,6 +58,9 @@ OPTIONS: list[tuple[str, str, dict[str, Any], str]] = [
      "0 turns it off)"),
     ("--no-control-api", "no_control_api", {"action": "store_true", "default": None},
      "leave out the test-only /_sim/ routes and the X-Sim-Fault header"),
+    ("--control-token", "control_token", {"metavar": "TOKEN"},
+     "the control API's token, sent as X-Sim-Control (default: none on loopback; bound "
+     "beyond loopback, a random one, printed at start)"),
     ("--quiet", "quiet", {"action": "store_true", "default": None},
      "no access log: print nothing per request"),
     ("--log-format", "log_format", {"choices": FORMATS},
@@ -144,6 +148,7 @@ def banner(
     seeded: Sequence[SeededKey] = (),
     control_api: bool = True,
     access_log: bool = True,
+    token: str | None = None,
 ) -> str:
     lines = [
         f"Frontier Gateway simulator {installed_version()} listening on {url}",
@@ -163,7 +168,10 @@ def banner(
         )
     for workspace, receiver in config.webhooks.items():
         lines.append(f"Billing webhooks of {workspace}: {receiver.url}")
-    if control_api:
+    if control_api and token:
+        lines.append(f"Control API (test only): {url}/_sim/  (off: --no-control-api)")
+        lines.append(f"  its token, for every call and X-Sim-Fault: X-Sim-Control: {token}")
+    elif control_api:
         lines.append(f"Control API (test only, no key): {url}/_sim/  (off: --no-control-api)")
     lines.append(f"Try: {example_command(config, url)}")
     if access_log:
@@ -199,14 +207,22 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     except ConfigError as error:
         print(f"frontier-sim: invalid seed: {error}", file=sys.stderr)
         return 2
+    if not 0 <= args.port <= MAX_PORT:
+        print(f"frontier-sim: --port must be 0 to {MAX_PORT}, not {args.port}", file=sys.stderr)
+        return 2
     port = args.port or free_port(args.host)
+    refused = bind_error(args.host, port)
+    if refused is not None:
+        print(f"frontier-sim: {refused}; choose another --port (0: a free one)", file=sys.stderr)
+        return 2
     if _binds_beyond_loopback(args.host):
         print(
             f"frontier-sim: WARNING: bound to {args.host}, reachable from other machines; "
             "its keys are public defaults.",
             file=sys.stderr,
         )
-    text = banner(config, _url(args.host, port), seeded, args.control_api, not args.quiet)
+    token = control_token(args)
+    text = banner(config, _url(args.host, port), seeded, args.control_api, not args.quiet, token)
     print(text, flush=True)
     serve(
         config,
@@ -216,9 +232,20 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         state=state,
         control_api=args.control_api,
         access_log=None if args.quiet else args.log_format,
+        control_token=token,
     )
     print("frontier-sim: stopped.", flush=True)
     return 0
+
+
+def control_token(args: argparse.Namespace) -> str | None:
+    """The control API's token (SIM-TOKEN): the one given, else a fresh one when bound
+    beyond loopback, else none (loopback: Host, Origin and X-Sim-Control guard it)."""
+    if not args.control_api:
+        return None
+    if args.control_token:
+        return str(args.control_token)
+    return new_token() if _binds_beyond_loopback(args.host) else None
 
 
 def _url(host: str, port: int) -> str:
@@ -251,13 +278,16 @@ def serve(
     state: dict[str, Any] | None = None,
     control_api: bool = True,
     access_log: str | None = TEXT,
+    control_token: str | None = None,
 ) -> None:
     """Serves on granian until Ctrl-C; `access_log` is the log's format, None for none."""
     from granian import Granian  # imported here: `--help` and config errors stay instant
 
     settings = server_settings(threads)
     server = Granian("simulator.web.app:create_app", address=host, port=port, **settings)
-    loader = partial(_load_app, config, state, control_api, access_log)
+    loader = partial(
+        _load_app, config, state, control_api, access_log, control_token, parent=os.getpid()
+    )
     server.serve(target_loader=loader, wrap_loader=False)
 
 
@@ -283,12 +313,18 @@ def _load_app(
     state: dict[str, Any] | None = None,
     control_api: bool = True,
     access_log: str | None = None,
+    control_token: str | None = None,
+    *,
+    parent: int | None = None,
 ) -> Any:
     # Runs in granian's worker process. Ctrl-C in a terminal reaches the whole process
     # group; left to the worker too, it races granian's own shutdown and can hang both
     # processes. The parent alone handles it and stops the worker.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    app = create_app(config, control_api=control_api)  # reads every file it needs, now
+    if parent is not None:  # killed hard, the parent can't stop it: it goes by itself
+        die_with_parent(parent)
+    # reads every file it needs, now
+    app = create_app(config, control_api=control_api, control_token=control_token)
     if state is not None:
         harness(app).start_from(state)  # what the seed made, ids and digests alike
     if access_log is not None:
@@ -309,10 +345,7 @@ def tune_gc() -> None:
 
 
 def _binds_beyond_loopback(host: str) -> bool:
-    try:
-        return not ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host != "localhost"
+    return not is_loopback(host)
 
 
 if __name__ == "__main__":

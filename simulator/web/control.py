@@ -1,6 +1,7 @@
 """The control API under `/_sim/` (control-openapi.yaml).
 
-Test tooling's HTTP shell: a local test tool, so the routes take no API key.
+Test tooling's HTTP shell: the routes take no API key, but only the simulator's owner may
+call them (guard.py: Host, Origin, `X-Sim-Control`, and a token beyond loopback).
 `create_app(..., control_api=False)` and `frontier-sim --no-control-api` leave them out.
 """
 
@@ -11,17 +12,21 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, request
 
+from simulator.core.errors import echo
 from simulator.core.webhooks import STATES, Delivery, Receiver, check_url, sample_event
 from simulator.harness.bench import Harness
 from simulator.harness.control_schema import ControlInputError, check, load_control_spec
 from simulator.harness.seed import Seed, seed_from_mapping
 from simulator.harness.snapshot import Domain
 from simulator.web.delivery import DeliveryEngine
+from simulator.web.guard import SAFE_METHODS, ControlGuard
 from simulator.web.index import control_index
 from simulator.web.interceptor import Interceptor
 
 HARNESS = "frontier_gateway_harness"
 WEBHOOKS = "frontier_gateway_webhooks"
+CONTROL_MAX_BODY_BYTES = 256 * 1024 * 1024  # larger bodies get 413
+GUARD = "frontier_gateway_guard"
 
 
 def install(
@@ -31,6 +36,7 @@ def install(
     seed: Seed | None,
     control_api: bool,
     webhooks: DeliveryEngine | None = None,
+    guard: ControlGuard | None = None,
 ) -> Harness:
     """Loads the seed (raising SeedError), then mounts `/_sim/` and the interceptor.
 
@@ -47,6 +53,8 @@ def install(
         bench.seeded_keys = bench.load_seed(seed)
         bench.mark_baseline()
     if control_api:
+        guard = guard or ControlGuard()
+        app.extensions[GUARD] = guard
         app.register_blueprint(blueprint)
         app.wsgi_app = Interceptor(  # type: ignore[method-assign]  # Flask's documented hook
             app.wsgi_app,
@@ -55,6 +63,7 @@ def install(
             domain.keyring,
             domain.config.max_body_bytes,
             domain.clock,
+            guard,
         )
     return bench
 
@@ -78,10 +87,26 @@ def _json(payload: Any, status: int = 200) -> Response:
 
 
 def _body() -> Any:
-    body = request.get_json(force=True, silent=True)
+    """The request's JSON document; anything else, however malformed, is a 400."""
+    try:
+        body = json.loads(request.get_data())
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        body = None
     if body is None:
         raise ControlInputError("the body must be a JSON document")
     return body
+
+
+@blueprint.before_request
+def _owner_only() -> Response | None:
+    """guard.py's rules, before any control call runs; then the control API's body cap."""
+    guard: ControlGuard = current_app.extensions[GUARD]
+    refusal = guard.refusal(request.environ, changes_state=request.method not in SAFE_METHODS)
+    if refusal is not None:
+        return _json(refusal.json(), 403)
+    # Its own cap, above the Gateway's: an export of any state the Gateway can build imports.
+    request.max_content_length = max(CONTROL_MAX_BODY_BYTES, request.max_content_length or 0)
+    return None
 
 
 @blueprint.errorhandler(ControlInputError)
@@ -147,7 +172,7 @@ def advance_clock() -> Response:
 def journal() -> Response:
     raw = request.args.get("limit")
     if raw is not None and not (raw.isdigit() and int(raw) >= 1):
-        raise ControlInputError(f"limit must be a whole number of at least 1, not {raw!r}")
+        raise ControlInputError(f"limit must be a whole number of at least 1, not {echo(raw)}")
     entries = _harness().journal.entries(
         int(raw) if raw else None, request.args.get("method"), request.args.get("path")
     )
@@ -181,7 +206,7 @@ def clear_faults() -> Response:
 def delete_fault(rule_id: str) -> Response:
     rule = _harness().faults.remove(rule_id)
     if rule is None:
-        return _json({"error": f"No fault rule {rule_id!r}."}, 404)
+        return _json({"error": f"No fault rule {echo(rule_id)}."}, 404)
     return _json(rule.json())
 
 

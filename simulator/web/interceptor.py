@@ -26,6 +26,7 @@ from simulator.harness.faults import (
     reason_phrase,
 )
 from simulator.harness.journal import Journal, JournalEntry
+from simulator.web.guard import ControlGuard, Refusal
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -34,6 +35,14 @@ CONTROL_PREFIX = "/_sim"
 HEADER_KEY = "HTTP_X_SIM_FAULT"  # X-Sim-Fault as it appears in a WSGI environ
 INJECTED_HEADER = "X-Sim-Fault-Injected"  # names the rule (or "header") behind a forced answer
 RULE_HEADER = "x-frontier-rule"
+
+
+class ControlRefused(Exception):
+    """An `X-Sim-Fault` header that guard.py's rules refuse."""
+
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(refusal.message)
+        self.refusal = refusal
 
 
 class Interceptor:
@@ -45,9 +54,11 @@ class Interceptor:
         keyring: KeyRing,
         max_body_bytes: int,
         clock: Clock,
+        guard: ControlGuard,
     ) -> None:
         self.app, self.faults, self.journal = app, faults, journal
         self.keyring, self.max_body_bytes, self.clock = keyring, max_body_bytes, clock
+        self.guard = guard
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -59,6 +70,8 @@ class Interceptor:
             fault = self._fault(environ, entry)
         except ControlInputError as error:
             return self._answer(entry, started, start_response, 400, {}, {"error": str(error)})
+        except ControlRefused as refused:
+            return self._answer(entry, started, start_response, 403, {}, refused.refusal.json())
         if fault is None:
             return self._forward(environ, start_response, entry, started)
         entry.fault = fault.json()
@@ -93,6 +106,10 @@ class Interceptor:
     def _fault(self, environ: WSGIEnvironment, entry: JournalEntry) -> Fault | None:
         header = environ.pop(HEADER_KEY, None)  # the header never reaches the Gateway
         if header is not None:
+            # The header is itself the custom header that makes a browser ask first.
+            refusal = self.guard.refusal(environ, changes_state=False)
+            if refusal is not None:
+                raise ControlRefused(refusal)
             return parse_fault_header(header)
         credential = (environ.get("HTTP_AUTHORIZATION") or "").strip().partition(" ")[2].strip()
         return self.faults.match(entry.method, entry.path, credential or None)

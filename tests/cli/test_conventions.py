@@ -28,7 +28,7 @@ from simulator.core.config import Config, default_config, load_config
 from simulator.web import cli
 from simulator.web.access_log import AccessLog
 from simulator.web.index import installed_version
-from tests.builders import GROUPS, MANAGE, VIEW, group_body
+from tests.builders import GROUPS, MANAGE, VIEW, control_client, group_body
 
 ROOT = Path(__file__).resolve().parents[2]
 INSTALLED = version("frontier-gateway-sim")
@@ -40,6 +40,7 @@ def served(monkeypatch: pytest.MonkeyPatch) -> list[tuple[tuple[Any, ...], dict[
     """Replaces the server with a recorder, so main() returns instead of serving."""
     calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
     monkeypatch.setattr(cli, "serve", lambda *args, **kwargs: calls.append((args, kwargs)))
+    monkeypatch.setattr(cli, "bind_error", lambda host, port: None)  # nothing is bound
     return calls
 
 
@@ -143,7 +144,12 @@ def test_defaults_without_options_or_variables(served: list[Any]) -> None:
     assert cli.main([], {}) == 0
     (args, kwargs) = served[0]
     assert args[1:] == ("127.0.0.1", 8080, 8)
-    assert kwargs == {"state": None, "control_api": True, "access_log": "text"}
+    assert kwargs == {
+        "state": None,
+        "control_api": True,
+        "access_log": "text",
+        "control_token": None,
+    }
 
 
 @pytest.mark.parametrize(
@@ -192,7 +198,7 @@ def logged(app: Flask, log_format: str = "text") -> tuple[Any, io.StringIO]:
     app.wsgi_app = AccessLog(  # type: ignore[method-assign]  # Flask's documented hook
         app.wsgi_app, stream, log_format, clock=Clock(), wall=lambda: new_year
     )
-    return app.test_client(), stream
+    return control_client(app), stream
 
 
 def test_access_log_has_one_line_per_request_with_its_rule() -> None:
@@ -399,7 +405,8 @@ def test_a_running_app_needs_no_file_of_its_package(tmp_path: Path) -> None:
             data.unlink()
         client = app.test_client()
         for method, path, body, _ in {steps!r}:
-            answer = getattr(client, method)(path, json=body, headers={MANAGE!r})
+            headers = {{**{MANAGE!r}, "X-Sim-Control": "1"}}
+            answer = getattr(client, method)(path, json=body, headers=headers)
             print(method.upper(), path, answer.status_code, answer.get_data(as_text=True)[:200])
         """
     )

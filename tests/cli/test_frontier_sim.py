@@ -53,6 +53,7 @@ def served(monkeypatch: pytest.MonkeyPatch) -> list[tuple[tuple[Any, ...], dict[
     """Replaces the server with a recorder, so main() returns instead of serving."""
     calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
     monkeypatch.setattr(cli, "serve", lambda *args, **kwargs: calls.append((args, kwargs)))
+    monkeypatch.setattr(cli, "bind_error", lambda host, port: None)  # nothing is bound
     return calls
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.builders import MANAGE, group_body
+from tests.builders import CONTROL, MANAGE, group_body
 from tests.servers import FrontierSim, start_frontier_sim
 
 pytestmark = pytest.mark.e2e
@@ -67,13 +67,15 @@ def test_frontier_sim_serves_the_seed_and_resets_to_it(seeded: FrontierSim) -> N
     ]
     root = before["groups"][0]["id"]
     assert requests.delete(f"{seeded.url}/v1/gateway/groups/{root}", headers=MANAGE, timeout=10).ok
-    requests.post(seeded.url + "/_sim/reset", timeout=10)
+    requests.post(seeded.url + "/_sim/reset", headers=CONTROL, timeout=10)
     assert requests.get(seeded.url + "/_sim/state", timeout=10).json() == before
 
 
 def test_frontier_sim_forced_429_under_granian(seeded: FrontierSim) -> None:
     """A 429 rule answers the documented shape through granian too."""
-    requests.post(seeded.url + "/_sim/faults", json={"status": 429, "times": 1}, timeout=10)
+    requests.post(
+        seeded.url + "/_sim/faults", json={"status": 429, "times": 1}, headers=CONTROL, timeout=10
+    )
     response = requests.get(seeded.url + "/v1/gateway/groups", headers=MANAGE, timeout=10)
     assert response.status_code == 429
     assert response.headers["Retry-After"] == "1"
@@ -85,7 +87,12 @@ def test_frontier_sim_forced_429_under_granian(seeded: FrontierSim) -> None:
 
 def test_frontier_sim_drop_is_a_connection_error_under_granian(seeded: FrontierSim) -> None:
     """Under granian a drop cuts the connection before any body: the client gets an error."""
-    requests.post(seeded.url + "/_sim/faults", json={"drop": "before", "times": 1}, timeout=10)
+    requests.post(
+        seeded.url + "/_sim/faults",
+        json={"drop": "before", "times": 1},
+        headers=CONTROL,
+        timeout=10,
+    )
     before = requests.get(seeded.url + "/_sim/state", timeout=10).json()
     with pytest.raises((requests.ConnectionError, requests.exceptions.ChunkedEncodingError)):
         requests.post(

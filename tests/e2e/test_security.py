@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from simulator.core.config import default_config
+from simulator.testing import Keys, SimulatorClient
 from tests.builders import GROUPS, MANAGE_KEY, group_body, unique
-from tests.servers import BANNER_END, FrontierSim
+from tests.servers import BANNER_END, FrontierSim, start_frontier_sim
 
 pytestmark = pytest.mark.e2e
 
@@ -67,3 +69,25 @@ def _address(hex_address: str) -> str:
     if len(hex_address) == 8:  # IPv4, little-endian
         return ".".join(str(int(hex_address[i : i + 2], 16)) for i in (6, 4, 2, 0))
     return "ipv6:" + hex_address
+
+
+def test_a_control_token_guards_frontier_sim_and_the_client_carries_it() -> None:
+    """SIM-TOKEN over a socket: `--control-token` is printed, calls without it get 403, and
+    SimulatorClient given the token drives the control API and X-Sim-Fault as before."""
+    sim = start_frontier_sim("--control-token", "tok-123", "--quiet")
+    try:
+        assert "X-Sim-Control: tok-123" in sim.banner()
+        assert sim.session().get(sim.url + "/_sim/state", timeout=10).status_code == 403
+        client = SimulatorClient(
+            sim.url, Keys.from_config(default_config()), control_token="tok-123"
+        )
+        client.reset()
+        client.fail_next(503, path=GROUPS)
+        assert sim.create(group_body(unique("faulted"))).status_code == 503
+        header = {"X-Sim-Fault": "status=429"}
+        assert sim.call("GET", GROUPS, headers=header).status_code == 403
+        with_token = {**header, **client.control_headers()}
+        assert sim.call("GET", GROUPS, headers=with_token).status_code == 429
+        client.close()
+    finally:
+        assert sim.stop() == 0

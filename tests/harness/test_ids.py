@@ -7,7 +7,16 @@ from flask.testing import FlaskClient
 
 from simulator import create_app
 from simulator.core.config import DEFAULT_CONFIG, config_from_mapping
-from tests.builders import ENDPOINTS, GROUPS, MANAGE, create_group, endpoint_body
+from tests.builders import (
+    ENDPOINTS,
+    GROUPS,
+    MANAGE,
+    OTHER,
+    control_client,
+    create_group,
+    endpoint_body,
+    group_body,
+)
 
 
 def made_ids(client: FlaskClient, count: int = 3) -> list[str]:
@@ -20,7 +29,7 @@ def made_ids(client: FlaskClient, count: int = 3) -> list[str]:
 
 def test_id_seed_gives_the_same_ids_in_two_simulators() -> None:
     """Two simulators seeded alike give the same groups, key prefixes and endpoint ids."""
-    first, second = create_app().test_client(), create_app().test_client()
+    first, second = control_client(create_app()), control_client(create_app())
     for client in (first, second):
         assert client.post("/_sim/seed", json={"seed": 42}).get_json() == {"seed": 42}
     assert made_ids(first) == made_ids(second)
@@ -28,7 +37,7 @@ def test_id_seed_gives_the_same_ids_in_two_simulators() -> None:
 
 def test_id_seed_differs_between_seeds() -> None:
     """Different seeds give different ids."""
-    first, second = create_app().test_client(), create_app().test_client()
+    first, second = control_client(create_app()), control_client(create_app())
     first.post("/_sim/seed", json={"seed": 1})
     second.post("/_sim/seed", json={"seed": 2})
     assert made_ids(first) != made_ids(second)
@@ -46,9 +55,9 @@ def test_id_seed_is_reused_by_every_reset(client: FlaskClient) -> None:
 def test_id_seed_from_configuration_applies_at_start_and_reset() -> None:
     """`id_seed` in the configuration seeds the generator at start and at every reset."""
     config = config_from_mapping({**DEFAULT_CONFIG, "id_seed": 42})
-    client = create_app(config).test_client()
+    client = control_client(create_app(config))
     at_start = made_ids(client)
-    assert made_ids(create_app(config).test_client()) == at_start
+    assert made_ids(control_client(create_app(config))) == at_start
     client.post("/_sim/reset")
     assert made_ids(client) == at_start
 
@@ -78,3 +87,31 @@ def test_id_seed_refuses_a_bad_body(client: FlaskClient) -> None:
         response = client.post("/_sim/seed", json=body)
         assert response.status_code == 400, body
         assert "error" in response.get_json()
+
+
+ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def tail_count(group_id: str) -> int:
+    """The number an id's last four characters would spell as a counter."""
+    number = 0
+    for char in group_id[-4:]:
+        number = number * len(ALPHABET) + ALPHABET.index(char)
+    return number
+
+
+def test_ids_carry_no_count_of_other_workspaces_creates(client: FlaskClient) -> None:
+    """Between two of acme's creates globex creates five groups: acme's ids don't tell.
+
+    No id ends in a count shared by every workspace, and consecutive ids share no prefix
+    or suffix that would give the order away.
+    """
+    first = create_group(client, "mine-1")["id"]
+    for index in range(5):
+        body = group_body(f"theirs-{index}")
+        assert client.post(GROUPS, json=body, headers=OTHER).status_code == 200
+    second = create_group(client, "mine-2")["id"]
+    assert tail_count(second) - tail_count(first) != 6
+    ids = [create_group(client, f"run-{i}")["id"] for i in range(20)]
+    assert len({i[-3:] for i in ids}) > 15
+    assert len({i[:3] for i in ids}) > 15

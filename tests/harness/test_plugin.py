@@ -246,6 +246,31 @@ def test_remote(frontier_gateway):
         assert len(remote.faults()) == 1
 
 
+def test_plugin_carries_the_control_token_of_a_running_simulator(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIM-TOKEN: `--frontier-gateway-token` (or FRONTIER_SIM_CONTROL_TOKEN) reaches every
+    control call of the fixtures; without it the simulator refuses them."""
+    pytester.makepyfile(
+        test_remote="""
+def test_remote(frontier_gateway):
+    frontier_gateway.fail_next(503)
+"""
+    )
+    with ThreadedSimulator(control_token="tok-9") as remote:
+        url = f"--frontier-gateway-url={remote.url}"
+        given = pytester.runpytest_inprocess(
+            "-p", "no:cacheprovider", url, "--frontier-gateway-token=tok-9"
+        )
+        given.assert_outcomes(passed=1)
+        monkeypatch.setenv("FRONTIER_SIM_CONTROL_TOKEN", "tok-9")
+        pytester.runpytest_inprocess("-p", "no:cacheprovider", url).assert_outcomes(passed=1)
+        monkeypatch.delenv("FRONTIER_SIM_CONTROL_TOKEN")
+        refused = pytester.runpytest_inprocess("-p", "no:cacheprovider", url)
+        refused.assert_outcomes(errors=1)
+        assert len(remote.faults()) == 1  # the second run reset the first one's
+
+
 def test_plugin_examples_of_the_docs_pass(pytester: pytest.Pytester) -> None:
     """The test examples in docs/testing-with-the-simulator.md run and pass as written."""
     text = DOCS.read_text(encoding="utf-8")

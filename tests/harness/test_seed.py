@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 from simulator import create_app
 from simulator.harness.seed import SeedError, load_seed, seed_from_mapping
 from simulator.web.control import harness
-from tests.builders import ENDPOINTS, GROUPS, MANAGE, SLUG
+from tests.builders import ENDPOINTS, GROUPS, MANAGE, SLUG, control_client
 
 CI_KEY = "sky_ciSeedKey0001.Q2x3Vb8nR4tYp6LmZ9kW1sD5fG7hJ0aE"
 MODEL = {"slug": SLUG, "rate_limits": [{"type": "TOKEN", "unit": "MINUTE", "threshold": 1000}]}
@@ -46,7 +46,7 @@ SEED: dict[str, Any] = {
 
 
 def seeded_client(document: dict[str, Any]) -> FlaskClient:
-    return create_app(seed=seed_from_mapping(document, "seed.yaml")).test_client()
+    return control_client(create_app(seed=seed_from_mapping(document, "seed.yaml")))
 
 
 def refusal(document: dict[str, Any]) -> str:
@@ -105,7 +105,7 @@ def test_seed_creates_endpoints_and_other_workspaces() -> None:
 def test_seed_reset_returns_to_the_seeded_state() -> None:
     """Reset gives back exactly what the seed made: the same ids and key digests."""
     app = create_app(seed=seed_from_mapping(SEED, "seed.yaml"))
-    client = app.test_client()
+    client = control_client(app)
     before = client.get("/_sim/state").get_json()
     client.post("/_sim/load", json={"workspaces": {"acme": {"groups": [NEW_GROUP]}}})
     client.delete(f"{GROUPS}/{before['groups'][0]['id']}", headers=MANAGE)

@@ -14,7 +14,16 @@ from flask.testing import FlaskClient
 from simulator import create_app
 from simulator.core.errors import KeyPrefixTaken
 from simulator.web.app import EXTENSION
-from tests.builders import ENDPOINTS, GROUPS, MANAGE, OTHER, create_group, endpoint_body, group_body
+from tests.builders import (
+    ENDPOINTS,
+    GROUPS,
+    MANAGE,
+    OTHER,
+    control_client,
+    create_group,
+    endpoint_body,
+    group_body,
+)
 
 REGISTERED = "Q2x3Vb8nR4tYp6LmZ9kW1sD5fG7hJ0aEuI"
 
@@ -82,7 +91,7 @@ def test_state_round_trip_reproduces_every_read(client: FlaskClient) -> None:
     """Importing an export into a fresh simulator gives the same answers on every route."""
     made = populate(client)
     state = client.get("/_sim/state").get_json()
-    fresh = create_app().test_client()
+    fresh = control_client(create_app())
     assert fresh.put("/_sim/state", json=state).get_json() == {
         "groups": 4,
         "api_keys": 1,
@@ -105,7 +114,7 @@ def test_state_round_trip_reproduces_every_read(client: FlaskClient) -> None:
 def test_state_import_keeps_the_rules_working(client: FlaskClient) -> None:
     """After an import the imported ids, external ids, slugs and prefixes are all taken."""
     made = populate(client)
-    fresh = create_app().test_client()
+    fresh = control_client(create_app())
     fresh.put("/_sim/state", json=client.get("/_sim/state").get_json())
     duplicate = fresh.post(GROUPS, json=group_body("cust_42"), headers=MANAGE)
     assert duplicate.headers["X-Frontier-Rule"] == "EXTID-UNIQUE"
@@ -203,7 +212,7 @@ def test_state_revoked_prefix_stays_reserved_after_import(client: FlaskClient) -
         {"workspace": "acme", "prefix": REGISTERED[:16], "group_id": group_id}
     ]
     fresh = create_app()
-    fresh_client = fresh.test_client()
+    fresh_client = control_client(fresh)
     fresh_client.put("/_sim/state", json=state)
     with pytest.raises(KeyPrefixTaken):
         fresh.extensions[EXTENSION].store.register_key("acme", group_id, REGISTERED, None)

@@ -19,7 +19,7 @@ from simulator.core.webhooks import BillingEvent, Receiver
 from simulator.web.app import close, gateway_of
 from simulator.web.delivery import DeliveryEngine
 from simulator.webhooks import WebhookReceiver, verify_signature
-from tests.builders import MANAGE, SLUG, create_group
+from tests.builders import MANAGE, SLUG, control_client, create_group
 
 T0 = "2026-05-13T12:00:00Z"
 HOOKS = "/_sim/webhooks"
@@ -286,7 +286,7 @@ def test_reset_returns_to_the_configured_receivers_and_empties_the_logs(
         "globex": {"keys": {"sim-manage-globex": "management"}, "webhook": body_of(receiver)},
     }
     app = create_app(config_from_mapping(data))
-    client = app.test_client()
+    client = control_client(app)
     try:
         client.put(f"{HOOKS}/receivers/acme", json={"url": "http://127.0.0.1:9/", "secret": "s"})
         client.post(f"{HOOKS}/faults", json={"duplicate": True})
