@@ -2,11 +2,13 @@
 
 It reads (and removes) the `X-Sim-Fault` header, applies the first matching fault rule,
 and records every request outside `/_sim/` in the journal, timed by the simulator's clock.
+While no fault rule is set and a request has no `X-Sim-Fault` header, the request goes
+straight through: the journal entry is filled from what the Gateway did anyway (the key it
+authenticated, the body bytes it read), so the layer parses, hashes and reads nothing.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import socket
 import time
@@ -14,8 +16,8 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
-from simulator.core.access import KeyRing
-from simulator.core.clock import Clock, rfc3339_ms
+from simulator.core.access import ApiKey, KeyRing
+from simulator.core.clock import Clock
 from simulator.core.errors import Unauthenticated
 from simulator.harness.control_schema import ControlInputError
 from simulator.harness.faults import (
@@ -34,6 +36,9 @@ CONTROL_PREFIX = "/_sim"
 HEADER_KEY = "HTTP_X_SIM_FAULT"  # X-Sim-Fault as it appears in a WSGI environ
 INJECTED_HEADER = "X-Sim-Fault-Injected"  # names the rule (or "header") behind a forced answer
 RULE_HEADER = "x-frontier-rule"
+# Where the Gateway leaves the ApiKey it authenticated, so the journal names the caller
+# without hashing the key a second time.
+AUTHENTICATED = "frontier_gateway.api_key"
 
 
 class Interceptor:
@@ -55,10 +60,14 @@ class Interceptor:
             return self.app(environ, start_response)
         started = time.perf_counter()
         entry = self._entry(environ, path)
+        if not self.faults and HEADER_KEY not in environ:  # the common case: no fault at all
+            return self._forward(environ, start_response, entry, started)
         try:
             fault = self._fault(environ, entry)
         except ControlInputError as error:
-            return self._answer(entry, started, start_response, 400, {}, {"error": str(error)})
+            return self._answer(
+                environ, entry, started, start_response, 400, {}, {"error": str(error)}
+            )
         if fault is None:
             return self._forward(environ, start_response, entry, started)
         entry.fault = fault.json()
@@ -67,12 +76,12 @@ class Interceptor:
         if fault.status is not None:  # answered here: the Gateway never sees the request
             headers, body = forced_response(fault.status, fault.retry_after)
             headers[INJECTED_HEADER] = fault.source
-            return self._answer(entry, started, start_response, fault.status, headers, body)
+            return self._answer(environ, entry, started, start_response, fault.status, headers, body)
         if fault.drop == "after":  # carried out, then the answer is lost
             _discard(self._forward(environ, _ignore_start, entry, started))
             return drop_connection(environ, start_response)
         if fault.drop == "before":
-            self._record(entry, started)
+            self._record(environ, entry, started)
             return drop_connection(environ, start_response)
         if fault.cut is not None:  # carried out; the answer stops after `cut` chunks
             answer = self._forward(environ, start_response, entry, started)
@@ -80,14 +89,17 @@ class Interceptor:
         return self._forward(environ, start_response, entry, started)
 
     def _entry(self, environ: WSGIEnvironment, path: str) -> JournalEntry:
+        if environ.get("CONTENT_LENGTH") not in (None, "", "0") or (
+            "HTTP_TRANSFER_ENCODING" in environ
+        ):  # the body is noted as the Gateway reads it, never read here
+            environ["wsgi.input"] = BodyTap(environ["wsgi.input"], self.journal.body_bytes)
         return JournalEntry(
-            time=rfc3339_ms(self.clock.now()),
+            time=self.clock.now(),
             method=environ.get("REQUEST_METHOD", "GET"),
             path=path,
             query=environ.get("QUERY_STRING", ""),
-            caller=self._caller(environ.get("HTTP_AUTHORIZATION")),
+            caller=None,
             body=None,
-            raw_body=self._body(environ),
         )
 
     def _fault(self, environ: WSGIEnvironment, entry: JournalEntry) -> Fault | None:
@@ -97,25 +109,15 @@ class Interceptor:
         credential = (environ.get("HTTP_AUTHORIZATION") or "").strip().partition(" ")[2].strip()
         return self.faults.match(entry.method, entry.path, credential or None)
 
-    def _caller(self, authorization: str | None) -> dict[str, str] | None:
+    def _caller(self, environ: WSGIEnvironment) -> dict[str, str] | None:
         """Workspace and scope of the key: the journal never holds the key itself."""
-        try:
-            key = self.keyring.authenticate(authorization)
-        except Unauthenticated:
-            return None
+        key: ApiKey | None = environ.get(AUTHENTICATED)
+        if key is None:  # the Gateway didn't authenticate it (an unknown route, a fault)
+            try:
+                key = self.keyring.authenticate(environ.get("HTTP_AUTHORIZATION"))
+            except Unauthenticated:
+                return None
         return {"workspace": key.workspace.name, "scope": key.scope.value}
-
-    def _body(self, environ: WSGIEnvironment) -> bytes | None:
-        """The body, read once and put back for the Gateway; None if absent or too large."""
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            return None
-        if not 0 < length <= self.max_body_bytes:
-            return None
-        raw: bytes = environ["wsgi.input"].read(length)
-        environ["wsgi.input"] = io.BytesIO(raw)
-        return raw
 
     def _forward(
         self,
@@ -130,11 +132,12 @@ class Interceptor:
             return start_response(status, headers, exc_info)
 
         result = self.app(environ, capture)
-        self._record(entry, started)
+        self._record(environ, entry, started)
         return result
 
     def _answer(
         self,
+        environ: WSGIEnvironment,
         entry: JournalEntry,
         started: float,
         start_response: StartResponse,
@@ -152,12 +155,47 @@ class Interceptor:
             ],
         )
         entry.status = status
-        self._record(entry, started)
+        self._record(environ, entry, started)
         return [data]
 
-    def _record(self, entry: JournalEntry, started: float) -> None:
+    def _record(self, environ: WSGIEnvironment, entry: JournalEntry, started: float) -> None:
         entry.duration_ms = (time.perf_counter() - started) * 1000
+        entry.caller = self._caller(environ)
+        tap = environ.get("wsgi.input")
+        if isinstance(tap, BodyTap) and tap.size:
+            entry.raw_body, entry.body_size = bytes(tap.kept), tap.size
         self.journal.record(entry)
+
+
+class BodyTap:
+    """The request's input stream, passed through; it keeps the first `keep` bytes read and
+    counts them all, for the journal."""
+
+    __slots__ = ("_stream", "_keep", "kept", "size")
+
+    def __init__(self, stream: Any, keep: int) -> None:
+        self._stream, self._keep = stream, keep
+        self.kept = bytearray()
+        self.size = 0
+
+    def _note(self, data: bytes) -> bytes:
+        self.size += len(data)
+        room = self._keep - len(self.kept)
+        if room > 0:
+            self.kept += data[:room]
+        return data
+
+    def read(self, size: int | None = -1) -> bytes:
+        return self._note(self._stream.read() if size is None or size < 0 else self._stream.read(size))
+
+    def readline(self, size: int | None = -1) -> bytes:
+        return self._note(self._stream.readline() if size is None or size < 0 else self._stream.readline(size))
+
+    def readlines(self, hint: int | None = -1) -> list[bytes]:
+        return [self._note(line) for line in self._stream.readlines()]
+
+    def __iter__(self) -> Iterator[bytes]:
+        return (self._note(line) for line in self._stream)
 
 
 def drop_connection(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
