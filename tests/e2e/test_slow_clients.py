@@ -77,6 +77,23 @@ def test_slow_uploads_without_a_valid_key_leave_other_clients_served(
     assert all(line.startswith(b"HTTP/1.1 401") for line in answered), answered
 
 
+def test_slow_headers_leave_other_clients_served(sim: FrontierSim) -> None:
+    """64 connections that send half a request line and stop hold no request thread:
+    granian reads headers in its own runtime (and drops them after its header timeout)."""
+    with ExitStack() as stack:
+        for _ in range(SLOW_CONNECTIONS):
+            sock = stack.enter_context(socket.create_connection(("127.0.0.1", sim.port), 5))
+            sock.sendall(f"POST {GROUPS} HTTP/1.1\r\nContent-Le".encode())
+        time.sleep(0.2)
+        statuses = [
+            requests.get(
+                sim.url + GROUPS, headers={"Authorization": f"Api-Key {MANAGE_KEY}"}, timeout=5
+            ).status_code
+            for _ in range(PROBES)
+        ]
+    assert statuses == [200] * PROBES
+
+
 def test_a_keyless_slow_upload_leaves_no_body_in_the_journal(sim: FrontierSim) -> None:
     """The refused slow upload is journaled with its 401 and no body: nothing waited for it."""
     requests.delete(sim.url + "/_sim/journal", timeout=5)
