@@ -39,6 +39,7 @@ RULE_HEADER = "x-frontier-rule"
 # Where the Gateway leaves the ApiKey it authenticated, so the journal names the caller
 # without hashing the key a second time.
 AUTHENTICATED = "frontier_gateway.api_key"
+_NO_BODY = (None, "", "0")
 
 
 class Interceptor:
@@ -58,10 +59,10 @@ class Interceptor:
         path = environ.get("PATH_INFO", "")
         if path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/"):
             return self.app(environ, start_response)
+        if not self.faults and HEADER_KEY not in environ:  # the common case: no fault at all
+            return self._journaled(environ, start_response, path)
         started = time.perf_counter()
         entry = self._entry(environ, path)
-        if not self.faults and HEADER_KEY not in environ:  # the common case: no fault at all
-            return self._forward(environ, start_response, entry, started)
         try:
             fault = self._fault(environ, entry)
         except ControlInputError as error:
@@ -88,11 +89,49 @@ class Interceptor:
             return cut_body(answer, fault.cut, environ)
         return self._forward(environ, start_response, entry, started)
 
+    def _journaled(
+        self, environ: WSGIEnvironment, start_response: StartResponse, path: str
+    ) -> Iterable[bytes]:
+        """The request as it is, and its journal entry from what the Gateway did anyway."""
+        started = time.perf_counter()
+        arrived = self.clock.now()
+        tap = self._tap(environ)
+        answer: list[Any] = []
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            answer[:] = (status, headers)
+            return start_response(status, headers, exc_info)
+
+        result = self.app(environ, capture)
+        status, headers = answer or (None, ())
+        self.journal.record(
+            JournalEntry(
+                arrived,
+                environ.get("REQUEST_METHOD", "GET"),
+                path,
+                environ.get("QUERY_STRING", ""),
+                self._caller(environ),
+                None,
+                None if status is None else int(status[:3]),
+                _rule(headers),
+                None,
+                (time.perf_counter() - started) * 1000,
+                0,
+                *(tap.body() if tap is not None else (None, 0)),
+            )
+        )
+        return result
+
+    def _tap(self, environ: WSGIEnvironment) -> BodyTap | None:
+        """Notes the body as the Gateway reads it; the journal never reads it itself."""
+        if environ.get("CONTENT_LENGTH") in _NO_BODY and "HTTP_TRANSFER_ENCODING" not in environ:
+            return None
+        tap = BodyTap(environ["wsgi.input"], self.journal.body_bytes)
+        environ["wsgi.input"] = tap
+        return tap
+
     def _entry(self, environ: WSGIEnvironment, path: str) -> JournalEntry:
-        if environ.get("CONTENT_LENGTH") not in (None, "", "0") or (
-            "HTTP_TRANSFER_ENCODING" in environ
-        ):  # the body is noted as the Gateway reads it, never read here
-            environ["wsgi.input"] = BodyTap(environ["wsgi.input"], self.journal.body_bytes)
+        self._tap(environ)
         return JournalEntry(
             time=self.clock.now(),
             method=environ.get("REQUEST_METHOD", "GET"),
@@ -127,8 +166,8 @@ class Interceptor:
         started: float,
     ) -> Iterable[bytes]:
         def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            entry.status = int(status.split(" ", 1)[0])
-            entry.rule = next((v for k, v in headers if k.lower() == RULE_HEADER), None)
+            entry.status = int(status[:3])
+            entry.rule = _rule(headers)
             return start_response(status, headers, exc_info)
 
         result = self.app(environ, capture)
@@ -162,34 +201,51 @@ class Interceptor:
         entry.duration_ms = (time.perf_counter() - started) * 1000
         entry.caller = self._caller(environ)
         tap = environ.get("wsgi.input")
-        if isinstance(tap, BodyTap) and tap.size:
-            entry.raw_body, entry.body_size = bytes(tap.kept), tap.size
+        if isinstance(tap, BodyTap):
+            entry.raw_body, entry.body_size = tap.body()
         self.journal.record(entry)
 
 
-class BodyTap:
-    """The request's input stream, passed through; it keeps the first `keep` bytes read and
-    counts them all, for the journal."""
+def _rule(headers: Iterable[tuple[str, str]]) -> str | None:
+    for name, value in headers:
+        if name.lower() == RULE_HEADER:
+            return value
+    return None
 
-    __slots__ = ("_stream", "_keep", "kept", "size")
+
+class BodyTap:
+    """The request's input stream, passed through; it keeps the first `keep` bytes read (the
+    chunks themselves, not copies) and counts them all, for the journal."""
+
+    __slots__ = ("_stream", "_room", "_kept", "size")
 
     def __init__(self, stream: Any, keep: int) -> None:
-        self._stream, self._keep = stream, keep
-        self.kept = bytearray()
+        self._stream, self._room = stream, keep
+        self._kept: list[bytes] = []
         self.size = 0
+
+    def body(self) -> tuple[bytes | None, int]:
+        """The bytes kept (None if none was read) and the size of all that was read."""
+        if not self.size:
+            return None, 0
+        kept = self._kept[0] if len(self._kept) == 1 else b"".join(self._kept)
+        return kept, self.size
 
     def _note(self, data: bytes) -> bytes:
         self.size += len(data)
-        room = self._keep - len(self.kept)
-        if room > 0:
-            self.kept += data[:room]
+        if self._room > 0 and data:
+            piece = data if len(data) <= self._room else data[: self._room]
+            self._kept.append(piece)
+            self._room -= len(piece)
         return data
 
     def read(self, size: int | None = -1) -> bytes:
-        return self._note(self._stream.read() if size is None or size < 0 else self._stream.read(size))
+        stream = self._stream
+        return self._note(stream.read() if size is None or size < 0 else stream.read(size))
 
     def readline(self, size: int | None = -1) -> bytes:
-        return self._note(self._stream.readline() if size is None or size < 0 else self._stream.readline(size))
+        stream = self._stream
+        return self._note(stream.readline() if size is None or size < 0 else stream.readline(size))
 
     def readlines(self, hint: int | None = -1) -> list[bytes]:
         return [self._note(line) for line in self._stream.readlines()]
