@@ -119,11 +119,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"{args.requests:,} x 1 MiB POSTs {label}: statuses {result['statuses']}, "
             f"{result['journal_entries']} journal entries; RSS {result['rss_start_mib']} -> "
-            f"{result['rss_after_flood_mib']} MiB, after clearing {result['rss_after_clear_mib']} MiB",
+            f"{result['rss_after_flood_mib']} MiB, "
+            f"after clearing {result['rss_after_clear_mib']} MiB",
             flush=True,
         )
         results.append(result)
-    print(json.dumps(results))
+    print(json.dumps({"floods": results}))
     return 0
 
 

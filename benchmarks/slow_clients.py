@@ -82,7 +82,7 @@ def measure(rounds: int, count: int, key: str | None) -> dict[str, float]:
     try:
         probe(port, 50, "warm")
         for i in range(rounds):
-            for slow in ((False, True) if i % 2 == 0 else (True, False)):
+            for slow in (False, True) if i % 2 == 0 else (True, False):
                 with ExitStack() as stack:
                     if slow:
                         for _ in range(SLOW):

@@ -107,7 +107,7 @@ def clock_state_from_json(data: Mapping[str, Any]) -> ClockState:
 
 def rfc3339(instant: float) -> str:
     """`2026-05-13T12:00:00Z`: whole seconds (the last second's text is reused)."""
-    global _last_second  # noqa: PLW0603  # a one-entry cache; a tuple swap is atomic
+    global _last_second  # a one-entry cache; a tuple swap is atomic
     second = math.floor(instant)
     cached = _last_second
     if cached[0] == second:

@@ -208,8 +208,8 @@ def json_body(operation_id: str, state: Gateway | None = None) -> Any:
     JSON text is UTF-8 (RFC 8259): other encodings, a byte order mark and strings holding
     a lone surrogate are refused like any other malformed body.
     """
-    req = request._get_current_object()  # noqa: SLF001  # one proxy lookup, not one per use
-    mimetype = req.mimetype
+    req: Request = request
+    mimetype = req.environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower()
     if mimetype not in _JSON_TYPES and not mimetype.endswith("+json"):
         raise InvalidPayload("Content-Type must be application/json.")
     raw = req.get_data()  # cached: register-key verifies a signature over these bytes
@@ -233,12 +233,16 @@ def _refuse_cut_short(req: Request, raw: bytes) -> None:
     prefix would be parsed (and could even be valid JSON); a byte left on the wire means
     the body was too large.
     """
-    if req.content_length is not None:
+    environ = req.environ
+    if (
+        "CONTENT_LENGTH" in environ
+        and "chunked" not in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+    ):
         return  # the common case: a sized body, which werkzeug checked against the cap
     limit = req.max_content_length
     if limit is None or len(raw) < limit:
         return
-    if req.environ["wsgi.input"].read(1):
+    if environ["wsgi.input"].read(1):
         raise RequestEntityTooLarge()
 
 

@@ -77,7 +77,9 @@ class Interceptor:
         if fault.status is not None:  # answered here: the Gateway never sees the request
             headers, body = forced_response(fault.status, fault.retry_after)
             headers[INJECTED_HEADER] = fault.source
-            return self._answer(environ, entry, started, start_response, fault.status, headers, body)
+            return self._answer(
+                environ, entry, started, start_response, fault.status, headers, body
+            )
         if fault.drop == "after":  # carried out, then the answer is lost
             _discard(self._forward(environ, _ignore_start, entry, started))
             return drop_connection(environ, start_response)
@@ -217,7 +219,7 @@ class BodyTap:
     """The request's input stream, passed through; it keeps the first `keep` bytes read (the
     chunks themselves, not copies) and counts them all, for the journal."""
 
-    __slots__ = ("_stream", "_room", "_kept", "size")
+    __slots__ = ("_kept", "_room", "_stream", "size")
 
     def __init__(self, stream: Any, keep: int) -> None:
         self._stream, self._room = stream, keep

@@ -31,6 +31,7 @@ def with_name(escaped: str) -> bytes:
 
 
 JSON_BODY = json.dumps(group_body("malformed")).encode()
+JSON = "application/json"
 NESTED_NAME = json.dumps(group_body("malformed")).replace('"Acme prod"', "[" * 900 + "]" * 900)
 
 # (case id, request body bytes, Content-Type or None, status, rule or None)
@@ -56,10 +57,10 @@ BAD_BODIES = [
     ("utf8-bom-only", b"\xef\xbb\xbf", "application/json", 400, "PAYLOAD-JSON"),
     # RFC 8259: JSON text is UTF-8, with no byte order mark, and strings hold characters.
     ("utf8-bom-then-body", b"\xef\xbb\xbf" + JSON_BODY, "application/json", 400, "PAYLOAD-JSON"),
-    ("utf16-with-bom", JSON_BODY.decode().encode("utf-16"), "application/json", 400, "PAYLOAD-JSON"),
-    ("utf16-le", JSON_BODY.decode().encode("utf-16-le"), "application/json", 400, "PAYLOAD-JSON"),
-    ("utf16-be", JSON_BODY.decode().encode("utf-16-be"), "application/json", 400, "PAYLOAD-JSON"),
-    ("utf32", JSON_BODY.decode().encode("utf-32"), "application/json", 400, "PAYLOAD-JSON"),
+    ("utf16-with-bom", JSON_BODY.decode().encode("utf-16"), JSON, 400, "PAYLOAD-JSON"),
+    ("utf16-le", JSON_BODY.decode().encode("utf-16-le"), JSON, 400, "PAYLOAD-JSON"),
+    ("utf16-be", JSON_BODY.decode().encode("utf-16-be"), JSON, 400, "PAYLOAD-JSON"),
+    ("utf32", JSON_BODY.decode().encode("utf-32"), JSON, 400, "PAYLOAD-JSON"),
     ("lone-high-surrogate", with_name(r"Acme \ud800"), "application/json", 400, "PAYLOAD-JSON"),
     ("lone-low-surrogate", with_name(r"\udc00 prod"), "application/json", 400, "PAYLOAD-JSON"),
     ("reversed-pair", with_name(r"\ude00\ud83d"), "application/json", 400, "PAYLOAD-JSON"),
@@ -137,7 +138,7 @@ def test_create_accepts_surrogate_pairs_and_non_ascii_utf8(client: FlaskClient) 
     """PAYLOAD-JSON: an escaped surrogate pair is one character, and UTF-8 text is taken as
     it is; both come back as the same characters."""
     body = with_name(r"Acme \ud83d\ude00").replace(b"Acme ", "Acmé ".encode())
-    response = client.post(GROUPS, data=body, headers={**MANAGE, "Content-Type": "application/json"})
+    response = client.post(GROUPS, data=body, headers={**MANAGE, "Content-Type": JSON})
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["metadata"]["name"] == "Acmé \U0001f600"
 
