@@ -13,6 +13,7 @@ Each request goes on its own connection. Prints one JSON line last; not part of 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import socket
@@ -44,10 +45,8 @@ def post(port: int, path: str, body: bytes, headers: dict[str, str]) -> str:
     head += ["Content-Type: application/json", "Connection: close"]
     head += [f"{name}: {value}" for name, value in headers.items()]
     with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
-        try:
-            sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + body)
-        except OSError:
-            pass  # refused before the body was read: the answer may still be there
+        with contextlib.suppress(OSError):  # refused before the body was read: the answer
+            sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + body)  # may be there
         try:
             line = sock.recv(64).split(b"\r\n", 1)[0].decode("latin-1")
         except OSError:

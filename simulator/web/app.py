@@ -202,7 +202,7 @@ def authorized(scope: Scope, state: Gateway | None = None) -> ApiKey:
     return key
 
 
-def json_body(operation_id: str, state: Gateway | None = None) -> Any:
+def json_body(operation_id: str) -> Any:
     """The request body, parsed and validated against the operation's schema (PAYLOAD-JSON).
 
     JSON text is UTF-8 (RFC 8259): other encodings, a byte order mark and strings holding
@@ -222,7 +222,7 @@ def json_body(operation_id: str, state: Gateway | None = None) -> Any:
         raise InvalidPayload(f"The request body isn't valid JSON: {_short(error)}") from None
     if not isinstance(body, dict):
         raise InvalidPayload(f"The request body must be a JSON object, not {_kind(body)}.")
-    (state or gateway()).validators[operation_id].validate(body)
+    gateway().validators[operation_id].validate(body)
     return body
 
 
@@ -253,7 +253,7 @@ def _refuse_cut_short(req: Request, raw: bytes) -> None:
 def create_group() -> Response:
     state = gateway()  # looked up once: the busiest route
     key = authorized(Scope.MANAGEMENT, state)
-    new = new_group_from_json(json_body("createGroup", state))
+    new = new_group_from_json(json_body("createGroup"))
     store = state.store
     with store.lock:
         return json_response(group_json(store.create_group(key.workspace.name, new)))
