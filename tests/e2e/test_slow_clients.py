@@ -16,9 +16,20 @@ import pytest
 import requests
 
 from tests.builders import GROUPS, MANAGE_KEY, group_body, unique
-from tests.servers import FrontierSim
+from tests.servers import FrontierSim, start_frontier_sim
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[FrontierSim]:
+    """`frontier-sim` without the management rate limit: the probes come quickly from one
+    key, and what is measured here is the request threads, not the limit."""
+    running = start_frontier_sim("--management-rate-limit", "0")
+    yield running
+    assert running.stop() == 0
+
+
 SLOW_CONNECTIONS = 64  # eight times the default request threads
 PROBES = 20
 
