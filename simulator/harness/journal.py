@@ -119,12 +119,15 @@ class Journal:
             ]
         return [e.json() for e in (found[-limit:] if limit else found)]
 
-    def clear(self) -> int:
+    def clear(self, *, release: bool = True) -> int:
+        """Empties the journal; `release` hands the freed memory back to the system at once
+        (a reset does that itself, once everything else is back in place)."""
         with self._lock:
             removed = len(self._entries)
             self._entries = deque()
             self._bytes = 0
-        release_free_memory()
+        if release:
+            release_free_memory()
         return removed
 
 
