@@ -30,7 +30,17 @@ from benchmarks.servers import ROOT, bare_argv
 from benchmarks.throughput import Pair, compare, thread_sweep
 from simulator.web.cli import DEFAULTS
 
-SECTIONS = ("throughput", "prism", "scaling", "memory", "startup", "conformance", "inference")
+SECTIONS = (
+    "throughput",
+    "prism",
+    "scaling",
+    "memory",
+    "journal",
+    "slow",
+    "startup",
+    "conformance",
+    "inference",
+)
 
 
 @dataclass(frozen=True)
@@ -60,6 +70,7 @@ class Settings:
     traced_groups: int
     startups: int
     streams: int
+    flood: int  # 1 MiB POSTs of the journal flood
 
 
 def throughput_rows(settings: Settings) -> list[Row]:
@@ -77,7 +88,7 @@ def prism_rows(settings: Settings) -> list[Row]:
     except PrismUnavailable as error:
         return skipped("create throughput vs Prism", str(error))
     pair = compare("Prism", prism_argv, settings.load, settings.rounds)
-    return _pair_rows(pair, "create throughput vs Prism, req/s", 1.0)
+    return _pair_rows(pair, "create throughput vs Prism, req/s", 1.2)
 
 
 def _pair_rows(pair: Pair, metric: str, target: float) -> list[Row]:
@@ -181,6 +192,46 @@ def memory_rows(settings: Settings) -> list[Row]:
             f"{rss['peak_rss_bytes'] / 2**20:.0f}",
         ),
     ]
+
+
+def journal_rows(settings: Settings) -> list[Row]:
+    """RSS of the server through a flood of 1 MiB POSTs, and once the journal is cleared."""
+    floods = _inprocess_module("benchmarks.journal_flood", "--requests", str(settings.flood))
+    rows = []
+    for flood in floods["floods"]:
+        what = "with a key, creates" if flood["keyed"] else "keyless, unknown path"
+        rows.append(
+            Row(
+                f"RSS after {flood['requests']:,} x 1 MiB POSTs ({what}), MiB",
+                f"{flood['rss_after_flood_mib']:.0f}",
+                f"{flood['rss_start_mib']:.0f} (at start)",
+            )
+        )
+        rows.append(Row("  after clearing the journal, MiB", f"{flood['rss_after_clear_mib']:.0f}"))
+    return rows
+
+
+def slow_rows(settings: Settings) -> list[Row]:
+    """Other clients' p99 beside 64 slow uploads, against their p99 alone."""
+    rounds, requests = ("2", "50") if settings.rounds == 1 else ("4", "100")
+    figures = _inprocess_module(
+        "benchmarks.slow_clients", "--rounds", rounds, "--requests", requests
+    )
+    rows = []
+    for label, result in figures.items():
+        ratio = result["ratio_p99"]
+        failed = result["failed_beside"]
+        rows.append(
+            Row(
+                f"p99 beside 64 slow uploads ({label}), ms",
+                f"{result['beside_p99_ms']:.1f}" + (f" ({failed} failed)" if failed else ""),
+                f"{result['alone_p99_ms']:.1f} (alone)",
+                f"{ratio:.2f}",
+                "<= 2 x",
+                verdict(ratio <= 2 and not failed),
+            )
+        )
+    return rows
 
 
 def startup_rows(settings: Settings) -> list[Row]:
@@ -344,6 +395,8 @@ MEASURES: dict[str, Callable[[Settings], list[Row]]] = {
     "prism": prism_rows,
     "scaling": scaling_rows,
     "memory": memory_rows,
+    "journal": journal_rows,
+    "slow": slow_rows,
     "startup": startup_rows,
     "conformance": conformance_rows,
     "threads": thread_rows,
@@ -393,6 +446,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         traced_groups=2000 if quick else 10_000,
         startups=3 if quick else 7,
         streams=256,
+        flood=300 if quick else 1200,
     )
 
 

@@ -162,8 +162,9 @@ def simulator_argv(port: int, *extra: str) -> list[str]:
     script = console_script("frontier-sim")
     if script is None:
         raise RuntimeError("frontier-sim isn't installed: pip install -e . first")
-    # --quiet: like the references, which log nothing per request.
-    return [script, "--port", str(port), "--quiet", *extra]
+    # --quiet: like the references, which log nothing per request. No management rate
+    # limit: the references have none, and a load from one key runs far past 100 per second.
+    return [script, "--port", str(port), "--quiet", "--management-rate-limit", "0", *extra]
 
 
 def bare_argv(port: int) -> list[str]:

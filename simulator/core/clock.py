@@ -7,6 +7,7 @@ fake model's latency, injected latency) always take real time.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -105,8 +106,18 @@ def clock_state_from_json(data: Mapping[str, Any]) -> ClockState:
 
 
 def rfc3339(instant: float) -> str:
-    """`2026-05-13T12:00:00Z`: whole seconds."""
-    return _utc(instant).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """`2026-05-13T12:00:00Z`: whole seconds (the last second's text is reused)."""
+    global _last_second  # a one-entry cache; a tuple swap is atomic
+    second = math.floor(instant)
+    cached = _last_second
+    if cached[0] == second:
+        return cached[1]
+    text = _utc(second).strftime("%Y-%m-%dT%H:%M:%SZ")
+    _last_second = (second, text)
+    return text
+
+
+_last_second: tuple[float, str] = (math.nan, "")
 
 
 def rfc3339_ms(instant: float) -> str:

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from simulator.core.clock import parse_rfc3339, rfc3339_ms
 from simulator.harness.control_schema import ControlInputError, check
 from simulator.harness.faults import FaultBook
-from simulator.harness.journal import Journal
+from simulator.harness.journal import Journal, release_free_memory
 from simulator.harness.seed import Seed, SeededKey, apply_seed
 from simulator.harness.snapshot import (
     Domain,
@@ -60,10 +60,12 @@ class Harness:
                 self.domain.store.new_id.reseed(self.id_seed)
             import_state(self.domain, self._baseline)  # valid: it was exported
             self.faults.clear()
-            self.journal.clear()
+            self.journal.clear(release=False)
             for reset in self.on_reset:
                 reset()
-            return counts(self.domain)
+            result = counts(self.domain)
+        release_free_memory()  # after the reset, so it never widens the reset's own window
+        return result
 
     def export_state(self) -> dict[str, Any]:
         return export_state(self.domain)

@@ -150,6 +150,10 @@ class FaultBook:
         self._rules: list[FaultRule] = []
         self._ids = count(1)
 
+    def __bool__(self) -> bool:
+        """True while any rule is set: without one, a request skips matching altogether."""
+        return bool(self._rules)
+
     def add(self, body: dict[str, Any]) -> FaultRule:
         """A rule from a body that fits `FaultRule` in control-openapi.yaml."""
         effect: dict[str, Any] = {

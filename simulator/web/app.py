@@ -6,13 +6,12 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Request, Response, current_app, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from simulator.core.access import ApiKey, KeyRing, Scope, authorize
@@ -48,9 +47,11 @@ from simulator.core.ratelimit import ManagementRateLimit
 from simulator.core.serialize import (
     deleted_json,
     endpoint_json,
+    from_json,
     group_json,
     key_json,
     page_json,
+    to_json,
     usage_json,
 )
 from simulator.core.spec import BodyValidator, QueryValidator, load_spec, operations
@@ -61,6 +62,7 @@ from simulator.web.delivery import DeliveryEngine
 from simulator.web.guard import ControlGuard
 from simulator.web.index import install as install_index
 from simulator.web.inference import install as install_inference
+from simulator.web.interceptor import AUTHENTICATED
 
 # The one mapping from domain error to HTTP status (checked against openapi.yaml by a test).
 ERROR_STATUS: dict[type[GatewayError], int] = {
@@ -183,7 +185,7 @@ def gateway() -> Gateway:
 
 
 def json_response(payload: Any, status: int = 200) -> Response:
-    return Response(json.dumps(payload), status=status, mimetype="application/json")
+    return Response(to_json(payload), status=status, mimetype="application/json")
 
 
 def _rate_limited() -> None:
@@ -200,22 +202,32 @@ def _rate_limited() -> None:
         state.rate_limit.admit(key.key, time.monotonic())
 
 
-def authorized(scope: Scope) -> ApiKey:
-    key = gateway().keyring.authenticate(request.headers.get("Authorization"))
+def authorized(scope: Scope, state: Gateway | None = None) -> ApiKey:
+    """The caller's key with `scope`, checked from the headers alone: no view reads a body
+    before this, so a caller without a key can't hold a request thread with a slow upload."""
+    environ = request.environ
+    key = (state or gateway()).keyring.authenticate(environ.get("HTTP_AUTHORIZATION"))
+    environ[AUTHENTICATED] = key  # the journal names the caller from it
     authorize(key, scope)
     return key
 
 
 def json_body(operation_id: str) -> Any:
-    """The request body, parsed and validated against the operation's schema (PAYLOAD-JSON)."""
-    if request.mimetype not in _JSON_TYPES and not request.mimetype.endswith("+json"):
+    """The request body, parsed and validated against the operation's schema (PAYLOAD-JSON).
+
+    JSON text is UTF-8 (RFC 8259): other encodings, a byte order mark and strings holding
+    a lone surrogate are refused like any other malformed body.
+    """
+    req: Request = request
+    mimetype = req.environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower()
+    if mimetype not in _JSON_TYPES and not mimetype.endswith("+json"):
         raise InvalidPayload("Content-Type must be application/json.")
-    raw = request.get_data()  # cached: register-key verifies a signature over these bytes
-    _refuse_cut_short(raw)
+    raw = req.get_data()  # cached: register-key verifies a signature over these bytes
+    _refuse_cut_short(req, raw)
     if not raw.strip():
         raise InvalidPayload("The request body is empty; send a JSON object.")
     try:
-        body = json.loads(raw, parse_constant=_refuse_constant)
+        body = from_json(raw)
     except (ValueError, RecursionError) as error:  # UnicodeDecodeError is a ValueError
         raise InvalidPayload(f"The request body isn't valid JSON: {_short(error)}") from None
     if not isinstance(body, dict):
@@ -224,17 +236,23 @@ def json_body(operation_id: str) -> Any:
     return body
 
 
-def _refuse_cut_short(raw: bytes) -> None:
+def _refuse_cut_short(req: Request, raw: bytes) -> None:
     """413 for a body without Content-Length (chunked) that runs past the cap.
 
     Werkzeug stops reading such a body at max_body_bytes without a word, so a cut-short
     prefix would be parsed (and could even be valid JSON); a byte left on the wire means
     the body was too large.
     """
-    limit = request.max_content_length
-    if limit is None or len(raw) < limit or request.content_length is not None:
-        return  # the common case decided by the cheap length test first
-    if request.environ["wsgi.input"].read(1):
+    environ = req.environ
+    if (
+        "CONTENT_LENGTH" in environ
+        and "chunked" not in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+    ):
+        return  # the common case: a sized body, which werkzeug checked against the cap
+    limit = req.max_content_length
+    if limit is None or len(raw) < limit:
+        return
+    if environ["wsgi.input"].read(1):
         raise RequestEntityTooLarge()
 
 
@@ -244,9 +262,10 @@ def _refuse_cut_short(raw: bytes) -> None:
 
 
 def create_group() -> Response:
-    key = authorized(Scope.MANAGEMENT)
+    state = gateway()  # looked up once: the busiest route
+    key = authorized(Scope.MANAGEMENT, state)
     new = new_group_from_json(json_body("createGroup"))
-    store = gateway().store
+    store = state.store
     with store.lock:
         group = store.create_group(key.workspace.name, new).detached()
     return json_response(group_json(group))
@@ -434,10 +453,6 @@ def _http_error(error: HTTPException) -> Response:
     if error.code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
         response.headers["Allow"] = ", ".join(error.valid_methods)
     return response
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
 
 
 def _short(error: BaseException) -> str:

@@ -29,6 +29,7 @@ from simulator.web.server import bind_error, die_with_parent, free_port, is_loop
 
 ENV_PREFIX = "FRONTIER_SIM_"
 MAX_PORT = 65535
+HEADER_READ_TIMEOUT_MS = 30_000
 TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 MANAGEMENT_RATE_LIMIT = 100  # MGMT-RATE-LIMIT: on in frontier-sim unless configured otherwise
 DEFAULTS: dict[str, Any] = {
@@ -294,9 +295,14 @@ def serve(
 def server_settings(threads: int) -> dict[str, Any]:
     """Granian's settings for the simulator (the throughput benchmark's reference uses them too)."""
     from granian.constants import Interfaces
+    from granian.http import HTTP1Settings
 
     return {
         "interface": Interfaces.WSGI,
+        # Headers are read by granian's own runtime, never by a request thread, and a client
+        # that hasn't sent them all within this time is disconnected. A body is read by the
+        # request thread, and only once the key in the headers was accepted.
+        "http1_settings": HTTP1Settings(header_read_timeout=HEADER_READ_TIMEOUT_MS),
         "workers": 1,  # one process, one store
         "blocking_threads": max(1, threads),
         # granian's own log is off: the simulator writes its access log itself (access_log.py),

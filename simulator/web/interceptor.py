@@ -2,11 +2,13 @@
 
 It reads (and removes) the `X-Sim-Fault` header, applies the first matching fault rule,
 and records every request outside `/_sim/` in the journal, timed by the simulator's clock.
+While no fault rule is set and a request has no `X-Sim-Fault` header, the request goes
+straight through: the journal entry is filled from what the Gateway did anyway (the key it
+authenticated, the body bytes it read), so the layer parses, hashes and reads nothing.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import socket
 import time
@@ -14,8 +16,8 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
-from simulator.core.access import KeyRing
-from simulator.core.clock import Clock, rfc3339_ms
+from simulator.core.access import ApiKey, KeyRing
+from simulator.core.clock import Clock
 from simulator.core.errors import Unauthenticated
 from simulator.harness.control_schema import ControlInputError
 from simulator.harness.faults import (
@@ -35,6 +37,10 @@ CONTROL_PREFIX = "/_sim"
 HEADER_KEY = "HTTP_X_SIM_FAULT"  # X-Sim-Fault as it appears in a WSGI environ
 INJECTED_HEADER = "X-Sim-Fault-Injected"  # names the rule (or "header") behind a forced answer
 RULE_HEADER = "x-frontier-rule"
+# Where the Gateway leaves the ApiKey it authenticated, so the journal names the caller
+# without hashing the key a second time.
+AUTHENTICATED = "frontier_gateway.api_key"
+_NO_BODY = (None, "", "0")
 
 
 class ControlRefused(Exception):
@@ -64,14 +70,20 @@ class Interceptor:
         path = environ.get("PATH_INFO", "")
         if path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/"):
             return self.app(environ, start_response)
+        if not self.faults and HEADER_KEY not in environ:  # the common case: no fault at all
+            return self._journaled(environ, start_response, path)
         started = time.perf_counter()
         entry = self._entry(environ, path)
         try:
             fault = self._fault(environ, entry)
         except ControlInputError as error:
-            return self._answer(entry, started, start_response, 400, {}, {"error": str(error)})
+            return self._answer(
+                environ, entry, started, start_response, 400, {}, {"error": str(error)}
+            )
         except ControlRefused as refused:
-            return self._answer(entry, started, start_response, 403, {}, refused.refusal.json())
+            return self._answer(
+                environ, entry, started, start_response, 403, {}, refused.refusal.json()
+            )
         if fault is None:
             return self._forward(environ, start_response, entry, started)
         entry.fault = fault.json()
@@ -80,27 +92,70 @@ class Interceptor:
         if fault.status is not None:  # answered here: the Gateway never sees the request
             headers, body = forced_response(fault.status, fault.retry_after)
             headers[INJECTED_HEADER] = fault.source
-            return self._answer(entry, started, start_response, fault.status, headers, body)
+            return self._answer(
+                environ, entry, started, start_response, fault.status, headers, body
+            )
         if fault.drop == "after":  # carried out, then the answer is lost
             _discard(self._forward(environ, _ignore_start, entry, started))
             return drop_connection(environ, start_response)
         if fault.drop == "before":
-            self._record(entry, started)
+            self._record(environ, entry, started)
             return drop_connection(environ, start_response)
         if fault.cut is not None:  # carried out; the answer stops after `cut` chunks
             answer = self._forward(environ, start_response, entry, started)
             return cut_body(answer, fault.cut, environ)
         return self._forward(environ, start_response, entry, started)
 
+    def _journaled(
+        self, environ: WSGIEnvironment, start_response: StartResponse, path: str
+    ) -> Iterable[bytes]:
+        """The request as it is, and its journal entry from what the Gateway did anyway."""
+        started = time.perf_counter()
+        arrived = self.clock.now()
+        tap = self._tap(environ)
+        answer: list[Any] = []
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            answer[:] = (status, headers)
+            return start_response(status, headers, exc_info)
+
+        result = self.app(environ, capture)
+        status, headers = answer or (None, ())
+        self.journal.record(
+            JournalEntry(
+                arrived,
+                environ.get("REQUEST_METHOD", "GET"),
+                path,
+                environ.get("QUERY_STRING", ""),
+                self._caller(environ),
+                None,
+                None if status is None else int(status[:3]),
+                _rule(headers),
+                None,
+                (time.perf_counter() - started) * 1000,
+                0,
+                *(tap.body() if tap is not None else (None, 0)),
+            )
+        )
+        return result
+
+    def _tap(self, environ: WSGIEnvironment) -> BodyTap | None:
+        """Notes the body as the Gateway reads it; the journal never reads it itself."""
+        if environ.get("CONTENT_LENGTH") in _NO_BODY and "HTTP_TRANSFER_ENCODING" not in environ:
+            return None
+        tap = BodyTap(environ["wsgi.input"], self.journal.body_bytes)
+        environ["wsgi.input"] = tap
+        return tap
+
     def _entry(self, environ: WSGIEnvironment, path: str) -> JournalEntry:
+        self._tap(environ)
         return JournalEntry(
-            time=rfc3339_ms(self.clock.now()),
+            time=self.clock.now(),
             method=environ.get("REQUEST_METHOD", "GET"),
             path=path,
             query=environ.get("QUERY_STRING", ""),
-            caller=self._caller(environ.get("HTTP_AUTHORIZATION")),
+            caller=None,
             body=None,
-            raw_body=self._body(environ),
         )
 
     def _fault(self, environ: WSGIEnvironment, entry: JournalEntry) -> Fault | None:
@@ -114,25 +169,15 @@ class Interceptor:
         credential = (environ.get("HTTP_AUTHORIZATION") or "").strip().partition(" ")[2].strip()
         return self.faults.match(entry.method, entry.path, credential or None)
 
-    def _caller(self, authorization: str | None) -> dict[str, str] | None:
+    def _caller(self, environ: WSGIEnvironment) -> dict[str, str] | None:
         """Workspace and scope of the key: the journal never holds the key itself."""
-        try:
-            key = self.keyring.authenticate(authorization)
-        except Unauthenticated:
-            return None
+        key: ApiKey | None = environ.get(AUTHENTICATED)
+        if key is None:  # the Gateway didn't authenticate it (an unknown route, a fault)
+            try:
+                key = self.keyring.authenticate(environ.get("HTTP_AUTHORIZATION"))
+            except Unauthenticated:
+                return None
         return {"workspace": key.workspace.name, "scope": key.scope.value}
-
-    def _body(self, environ: WSGIEnvironment) -> bytes | None:
-        """The body, read once and put back for the Gateway; None if absent or too large."""
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            return None
-        if not 0 < length <= self.max_body_bytes:
-            return None
-        raw: bytes = environ["wsgi.input"].read(length)
-        environ["wsgi.input"] = io.BytesIO(raw)
-        return raw
 
     def _forward(
         self,
@@ -142,16 +187,17 @@ class Interceptor:
         started: float,
     ) -> Iterable[bytes]:
         def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            entry.status = int(status.split(" ", 1)[0])
-            entry.rule = next((v for k, v in headers if k.lower() == RULE_HEADER), None)
+            entry.status = int(status[:3])
+            entry.rule = _rule(headers)
             return start_response(status, headers, exc_info)
 
         result = self.app(environ, capture)
-        self._record(entry, started)
+        self._record(environ, entry, started)
         return result
 
     def _answer(
         self,
+        environ: WSGIEnvironment,
         entry: JournalEntry,
         started: float,
         start_response: StartResponse,
@@ -169,12 +215,64 @@ class Interceptor:
             ],
         )
         entry.status = status
-        self._record(entry, started)
+        self._record(environ, entry, started)
         return [data]
 
-    def _record(self, entry: JournalEntry, started: float) -> None:
+    def _record(self, environ: WSGIEnvironment, entry: JournalEntry, started: float) -> None:
         entry.duration_ms = (time.perf_counter() - started) * 1000
+        entry.caller = self._caller(environ)
+        tap = environ.get("wsgi.input")
+        if isinstance(tap, BodyTap):
+            entry.raw_body, entry.body_size = tap.body()
         self.journal.record(entry)
+
+
+def _rule(headers: Iterable[tuple[str, str]]) -> str | None:
+    for name, value in headers:
+        if name.lower() == RULE_HEADER:
+            return value
+    return None
+
+
+class BodyTap:
+    """The request's input stream, passed through; it keeps the first `keep` bytes read (the
+    chunks themselves, not copies) and counts them all, for the journal."""
+
+    __slots__ = ("_kept", "_room", "_stream", "size")
+
+    def __init__(self, stream: Any, keep: int) -> None:
+        self._stream, self._room = stream, keep
+        self._kept: list[bytes] = []
+        self.size = 0
+
+    def body(self) -> tuple[bytes | None, int]:
+        """The bytes kept (None if none was read) and the size of all that was read."""
+        if not self.size:
+            return None, 0
+        kept = self._kept[0] if len(self._kept) == 1 else b"".join(self._kept)
+        return kept, self.size
+
+    def _note(self, data: bytes) -> bytes:
+        self.size += len(data)
+        if self._room > 0 and data:
+            piece = data if len(data) <= self._room else data[: self._room]
+            self._kept.append(piece)
+            self._room -= len(piece)
+        return data
+
+    def read(self, size: int | None = -1) -> bytes:
+        stream = self._stream
+        return self._note(stream.read() if size is None or size < 0 else stream.read(size))
+
+    def readline(self, size: int | None = -1) -> bytes:
+        stream = self._stream
+        return self._note(stream.readline() if size is None or size < 0 else stream.readline(size))
+
+    def readlines(self, hint: int | None = -1) -> list[bytes]:
+        return [self._note(line) for line in self._stream.readlines()]
+
+    def __iter__(self) -> Iterator[bytes]:
+        return (self._note(line) for line in self._stream)
 
 
 def drop_connection(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:

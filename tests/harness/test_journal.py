@@ -4,6 +4,8 @@ never holding an Authorization value or a key's plaintext."""
 from __future__ import annotations
 
 import base64
+import io
+import json
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask.testing import FlaskClient
@@ -130,3 +132,58 @@ def test_journal_body_redacts_nested_secret_fields() -> None:
     assert body_for_journal(b"not json") is None
     assert body_for_journal(b"[NaN]") is None
     assert body_for_journal(b"") is None
+
+
+def test_journal_is_bounded_in_bytes_and_keeps_truncated_bodies() -> None:
+    """Past `max_bytes` by its own accounting the oldest entries go; each keeps at most
+    `body_bytes` of its body, and clearing gives every byte back."""
+    journal = Journal(size=1000, max_bytes=64 * 1024, body_bytes=1024)
+    for i in range(500):
+        entry = JournalEntry("t", "POST", f"/{i}", "", None, None, 404)
+        entry.raw_body, entry.body_size = b"x" * 10_000, 10_000
+        journal.record(entry)
+        assert journal.bytes <= journal.max_bytes
+    kept = journal.entries()
+    assert 1 < len(kept) < 500
+    assert kept[-1]["path"] == "/499"
+    assert {(e["body"], e["body_bytes"], e["body_truncated"]) for e in kept} == {
+        (None, 10_000, True)
+    }
+    assert journal.clear() == len(kept)
+    assert journal.bytes == 0
+
+
+def test_journal_keeps_a_large_body_truncated_and_a_small_one_whole(client: FlaskClient) -> None:
+    """A body past the journal's per-entry share is kept in part: no parsed body, its size,
+    and a flag; a body within it is parsed as before."""
+    padded = json.dumps(group_body("big")).encode() + b" " * 100_000
+    response = client.post(GROUPS, data=padded, headers=MANAGE, content_type="application/json")
+    assert response.status_code == 200
+    create_group(client, "small")
+    big, small = entries(client)
+    assert (big["body"], big["body_bytes"], big["body_truncated"]) == (None, len(padded), True)
+    assert small["body"] == group_body("small")
+    assert small["body_truncated"] is False
+
+
+class Unreadable(io.BytesIO):
+    def read(self, size: int | None = -1) -> bytes:
+        raise AssertionError("the body was read before the key was checked")
+
+
+def test_a_request_without_a_valid_key_has_its_body_left_unread(client: FlaskClient) -> None:
+    """The key is checked from the headers first; neither the Gateway nor the journal reads
+    the body of a request refused for its key."""
+    for headers in ({}, {"Authorization": "Api-Key not-a-key"}):
+        response = client.post(
+            GROUPS,
+            headers=headers,
+            content_type="application/json",
+            environ_overrides={"wsgi.input": Unreadable(b"{}" * 50_000)},
+            environ_base={"CONTENT_LENGTH": "100000"},
+        )
+        assert response.status_code == 401
+    assert [(e["status"], e["body"], e["body_bytes"]) for e in entries(client)] == [
+        (401, None, 0),
+        (401, None, 0),
+    ]

@@ -23,7 +23,15 @@ def with_threshold(literal: str) -> bytes:
     return text.replace(THRESHOLD, f'"threshold": {literal}').encode()
 
 
+def with_name(escaped: str) -> bytes:
+    """A valid create body whose name is the given JSON string content (escapes as written)."""
+    text = json.dumps(group_body("malformed"))
+    assert '"Acme prod"' in text
+    return text.replace('"Acme prod"', f'"{escaped}"').encode()
+
+
 JSON_BODY = json.dumps(group_body("malformed")).encode()
+JSON = "application/json"
 NESTED_NAME = json.dumps(group_body("malformed")).replace('"Acme prod"', "[" * 900 + "]" * 900)
 
 # (case id, request body bytes, Content-Type or None, status, rule or None)
@@ -47,6 +55,29 @@ BAD_BODIES = [
         "PAYLOAD-JSON",
     ),
     ("utf8-bom-only", b"\xef\xbb\xbf", "application/json", 400, "PAYLOAD-JSON"),
+    # RFC 8259: JSON text is UTF-8, with no byte order mark, and strings hold characters.
+    ("utf8-bom-then-body", b"\xef\xbb\xbf" + JSON_BODY, "application/json", 400, "PAYLOAD-JSON"),
+    ("utf16-with-bom", JSON_BODY.decode().encode("utf-16"), JSON, 400, "PAYLOAD-JSON"),
+    ("utf16-le", JSON_BODY.decode().encode("utf-16-le"), JSON, 400, "PAYLOAD-JSON"),
+    ("utf16-be", JSON_BODY.decode().encode("utf-16-be"), JSON, 400, "PAYLOAD-JSON"),
+    ("utf32", JSON_BODY.decode().encode("utf-32"), JSON, 400, "PAYLOAD-JSON"),
+    ("lone-high-surrogate", with_name(r"Acme \ud800"), "application/json", 400, "PAYLOAD-JSON"),
+    ("lone-low-surrogate", with_name(r"\udc00 prod"), "application/json", 400, "PAYLOAD-JSON"),
+    ("reversed-pair", with_name(r"\ude00\ud83d"), "application/json", 400, "PAYLOAD-JSON"),
+    (
+        "lone-surrogate-in-a-key",
+        JSON_BODY.replace(b'"metadata"', b'"x\\ud800": 1, "metadata"'),
+        "application/json",
+        400,
+        "PAYLOAD-JSON",
+    ),
+    (
+        "lone-surrogate-and-long-number",
+        with_name(r"\ud800").replace(b'"threshold": 1000', b'"threshold": ' + b"9" * 30),
+        "application/json",
+        400,
+        "PAYLOAD-JSON",
+    ),
     ("nested-arrays-100000", b"[" * 100000, "application/json", 400, "PAYLOAD-JSON"),
     ("nested-objects-100000", b'{"a":' * 100000, "application/json", 400, "PAYLOAD-JSON"),
     ("nested-900-in-name", NESTED_NAME.encode(), "application/json", 400, "NAME-LENGTH"),
@@ -101,6 +132,15 @@ def test_create_refuses_malformed_bodies_in_the_error_shape(
     response = client.post(GROUPS, data=data, headers=headers)
     assert_refused(response, status, rule)
     assert_unchanged(client, store, existing)
+
+
+def test_create_accepts_surrogate_pairs_and_non_ascii_utf8(client: FlaskClient) -> None:
+    """PAYLOAD-JSON: an escaped surrogate pair is one character, and UTF-8 text is taken as
+    it is; both come back as the same characters."""
+    body = with_name(r"Acme \ud83d\ude00").replace(b"Acme ", "Acmé ".encode())
+    response = client.post(GROUPS, data=body, headers={**MANAGE, "Content-Type": JSON})
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["metadata"]["name"] == "Acmé \U0001f600"
 
 
 def test_create_accepts_a_json_content_type_with_parameters(client: FlaskClient) -> None:
