@@ -65,7 +65,9 @@ def deliver_webhooks_to(app: Flask, url: str, workspace: str = "acme") -> str:
     """Points the workspace's billing webhooks at `url`, through the control API; the
     signing secret."""
     answer = app.test_client().put(
-        f"{WEBHOOK_RECEIVERS}/{workspace}", json={"url": url, "secret": WEBHOOK_SECRET}
+        f"{WEBHOOK_RECEIVERS}/{workspace}",
+        json={"url": url, "secret": WEBHOOK_SECRET},
+        headers=CONTROL,
     )
     assert answer.status_code == 200, answer.get_data(as_text=True)
     return WEBHOOK_SECRET

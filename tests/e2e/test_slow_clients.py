@@ -15,7 +15,7 @@ from contextlib import ExitStack
 import pytest
 import requests
 
-from tests.builders import GROUPS, MANAGE_KEY, group_body, unique
+from tests.builders import CONTROL, GROUPS, MANAGE_KEY, group_body, unique
 from tests.servers import FrontierSim, start_frontier_sim
 
 pytestmark = pytest.mark.e2e
@@ -107,7 +107,8 @@ def test_slow_headers_leave_other_clients_served(sim: FrontierSim) -> None:
 
 def test_a_keyless_slow_upload_leaves_no_body_in_the_journal(sim: FrontierSim) -> None:
     """The refused slow upload is journaled with its 401 and no body: nothing waited for it."""
-    requests.delete(sim.url + "/_sim/journal", timeout=5)
+    cleared = requests.delete(sim.url + "/_sim/journal", headers=CONTROL, timeout=5)
+    assert cleared.status_code == 200
     with slow_upload(sim.port) as sock:
         assert first_line(sock, 5).startswith(b"HTTP/1.1 401")
     entries = requests.get(sim.url + "/_sim/journal", timeout=5).json()["entries"]
