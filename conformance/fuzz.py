@@ -62,6 +62,10 @@ class Fuzzer:
         self.schema.config.update(
             headers={"Authorization": s.api.authorization}, request_timeout=TIMEOUT
         )
+        # A body past the target's size cap may be refused with 413 before it is read: a
+        # refusal like the others, which schemathesis's defaults leave out.
+        rejection = self.schema.config.checks.negative_data_rejection
+        rejection.expected_statuses = [*rejection.expected_statuses, "413"]  # a new list
         if options.app is not None:
             self.schema.app = options.app
         else:

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from conformance.cli import build_parser, resolve
-from tests.builders import SUITE_ARGS, WEBHOOK_RECEIVERS, WEBHOOK_SECRET
+from tests.builders import CONTROL, SUITE_ARGS, WEBHOOK_RECEIVERS, WEBHOOK_SECRET
 from tests.conformance.conftest import url_groups
 from tests.servers import console_script, free_port
 
@@ -62,7 +62,8 @@ def test_cli_certifies_the_simulator_over_a_socket(
     port = free_port()
     if "--strict" in mode:  # billing webhooks too, from frontier-sim to the run's receiver
         hook = {"url": f"http://127.0.0.1:{port}/billing", "secret": WEBHOOK_SECRET}
-        answer = requests.put(f"{sim_url}{WEBHOOK_RECEIVERS}/acme", json=hook, timeout=10)
+        receivers = f"{sim_url}{WEBHOOK_RECEIVERS}/acme"
+        answer = requests.put(receivers, json=hook, headers=CONTROL, timeout=10)
         assert answer.status_code == 200, answer.text
         mode = [*mode, "--webhook-listen", f"127.0.0.1:{port}", "--webhook-secret", WEBHOOK_SECRET]
     mode = [arg.format(url=sim_url) for arg in mode]
