@@ -25,6 +25,10 @@ from werkzeug.test import Client as WsgiClient
 MAX_RETRIES = 5  # attempts after the first one, on 429 only
 MAX_WAIT = 60.0  # seconds; a longer Retry-After is capped so a run always ends
 TIMEOUT = 30.0  # seconds per HTTP request
+# A kept-alive connection idle this long is not reused. Servers close idle connections when
+# they like (the simulator after 30 s, gunicorn after 2 s), and a request sent just as the
+# close arrives is lost, which would read as the target's failure.
+IDLE_REUSE = 1.0  # seconds
 
 
 # Set by the run's SIGINT/SIGTERM handler. The next request raises KeyboardInterrupt there,
@@ -92,19 +96,32 @@ class HttpTransport:
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url.rstrip("/")
         self.session = requests.Session()
+        self.idle_reuse = IDLE_REUSE
+        self._last = time.monotonic()
+
+    def _fresh(self) -> None:
+        """Drop the pooled connections when they have been idle past `idle_reuse`."""
+        now = time.monotonic()
+        if now - self._last > self.idle_reuse:
+            self.session.close()  # the session stays usable; its next request reconnects
+        self._last = now
 
     def send(self, method: str, path: str, headers: Mapping[str, str], body: bytes | None) -> Reply:
+        self._fresh()
         try:
             answer = self.session.request(
                 method, self.base_url + path, headers=dict(headers), data=body, timeout=TIMEOUT
             )
         except requests.ConnectionError as error:
             raise TargetUnreachable(f"lost the connection to {self.base_url}: {error}") from None
+        finally:
+            self._last = time.monotonic()
         return Reply(answer.status_code, Headers(list(answer.headers.items())), answer.text, answer)
 
     def stream(
         self, method: str, path: str, headers: Mapping[str, str], body: bytes | None
     ) -> Streamed:
+        self._fresh()
         try:
             answer = self.session.request(
                 method, self.base_url + path, headers=dict(headers), data=body,
@@ -120,6 +137,7 @@ class HttpTransport:
             complete = False
         finally:
             answer.close()
+            self._last = time.monotonic()
         headers_ = Headers(list(answer.headers.items()))
         return Streamed(answer.status_code, headers_, chunks, complete)
 
