@@ -1,0 +1,1 @@
+"""Mutation testing of the simulator against the conformance suite (`python -m benchmarks.mutation`)."""
