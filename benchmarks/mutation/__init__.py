@@ -1,1 +1,2 @@
-"""Mutation testing of the simulator against the conformance suite (`python -m benchmarks.mutation`)."""
+"""Mutation testing of the simulator against the conformance suite: `python -m
+benchmarks.mutation`."""

@@ -48,9 +48,8 @@ KEYS = {
 def default_checks() -> list[Check]:
     """The checks a default run performs (strict-only ones and those needing --inference are
     reported "not run" there, so they have nothing to kill with)."""
-    return [
-        c for c in all_checks(strict=False) if c.runs_in(strict=False) and "inference" not in c.needs
-    ]
+    checks = all_checks(strict=False)
+    return [c for c in checks if c.runs_in(strict=False) and "inference" not in c.needs]
 
 
 CHECKS = {check.name: check for check in default_checks()}

@@ -129,12 +129,12 @@ def own(s: Session, pages: list[list[Item]]) -> list[list[Item]]:
 @check("EP-LIST", needs=NEEDS)
 def list_shows_each_endpoint_once(s: Session) -> None:
     """EP-LIST: pages followed to the end show each of the run's endpoints once, a deleted
-    one not at all.
+    one not at all (three live ones, so pages of the smallest size, 2, are followed too).
 
     Source: https://docs.baseten.co/reference/gateway/endpoints/list-endpoints
     """
     made = {e["id"]: e for e in (created(s, endpoint_body(s.endpoint_slug()), "an endpoint")
-                                 for _ in range(3))}  # fmt: skip
+                                 for _ in range(4))}  # fmt: skip
     gone = next(iter(made))
     s.expect_accepted(s.delete_endpoint(gone), "for deleting an endpoint this run created")
     del made[gone]
@@ -146,6 +146,23 @@ def list_shows_each_endpoint_once(s: Session) -> None:
         raise CheckFailed(
             f"Received: the run's endpoints {seen} (times listed) over pages of limit={limit} / "
             f"Documented: each live one once: {sorted(expected)}"
+        )
+
+
+@check("EP-LIST", needs=(*NEEDS, "other"))
+def list_shows_no_endpoint_of_another_workspace(s: Session) -> None:
+    """EP-LIST: another workspace's list shows none of this workspace's endpoints, and
+    answers a page like any list.
+
+    Source: https://docs.baseten.co/reference/gateway/endpoints/list-endpoints
+    """
+    endpoint = created(s, endpoint_body(s.endpoint_slug()), "an endpoint")
+    pages = drain(s, ENDPOINTS, "EP-LIST", s.client("other"))
+    leaked = [item for page in pages for item in page if item.get("id") == endpoint["id"]]
+    if leaked:
+        raise CheckFailed(
+            f"Received: {leaked} in another workspace's list / Documented: a list shows the "
+            "workspace's own endpoints"
         )
 
 
@@ -311,6 +328,32 @@ def endpoint_of_another_workspace_gives_403(s: Session) -> None:
         s.delete_endpoint(endpoint["id"], foreign), 403, "for a delete from another workspace"
     )
     expect_reads(s, endpoint, endpoint["slug"], endpoint["targets"])
+
+
+@check("ACCESS-SCOPE", needs=(*NEEDS, "view"))
+def view_key_cannot_use_the_endpoint_routes(s: Session) -> None:
+    """ACCESS-SCOPE: a view key gets 403 on every endpoint route (create, list, get, update,
+    delete), and the endpoint stays as it was; the slug it tried to create stays free.
+
+    Source: https://docs.baseten.co/reference/gateway/endpoints/get-an-endpoint (every
+    endpoint page: "a workspace API key with management scope"; the get page names 403 for a
+    key without it)
+    """
+    viewer = s.client("view")
+    endpoint = created(s, endpoint_body(s.endpoint_slug()), "an endpoint")
+    path = endpoint_path(endpoint["id"])
+    slug = s.endpoint_slug()
+    calls = {
+        "a create": s.create_endpoint(endpoint_body(slug), viewer),
+        "a list": s.send("GET", ENDPOINTS, client=viewer),
+        "a get": s.send("GET", path, client=viewer),
+        "an update": s.send("PATCH", path, {"slug": s.endpoint_slug("renamed")}, viewer),
+        "a delete": s.delete_endpoint(endpoint["id"], viewer),
+    }
+    for what, reply in calls.items():
+        s.expect_refused(reply, 403, f"for {what} with a view key", "403 no management scope")
+    expect_reads(s, endpoint, endpoint["slug"], endpoint["targets"])
+    created(s, endpoint_body(slug), "a create of the slug a view key tried to take")
 
 
 @check("EP-SLUG-UNIQUE", needs=NEEDS)

@@ -6,14 +6,20 @@ A refused call must leave the group as it was and mint nothing.
 
 from __future__ import annotations
 
+import json
+import secrets
+import string
 from typing import Any
 
-from conformance.bodies import keys_path, usage_path
+from conformance.bodies import PREFIX_LENGTH, keys_path, usage_path
 from conformance.ledger import Client
 from conformance.paging import read_page
 from conformance.registry import CheckFailed, check
 from conformance.session import Session
+from conformance.signing import sign
 from conformance.target import Reply
+
+ALPHABET = string.ascii_letters + string.digits
 
 
 def _calls(s: Session, group_id: str, client: Client | None = None) -> list[tuple[str, Reply]]:
@@ -77,3 +83,32 @@ def view_key_cannot_use_the_other_group_routes(s: Session) -> None:
     for what, reply in _calls(s, group["id"], s.client("view")):
         s.expect_refused(reply, 403, f"for {what} with a view key", "403 no management scope")
     _expect_untouched(s, group, "calls with a view key")
+
+
+@check("ACCESS-SCOPE", needs=("view",))
+def view_key_cannot_read_revoke_or_register_keys(s: Session) -> None:
+    """ACCESS-SCOPE: a view key gets 403 on get and revoke of a key, which stays, and on
+    register (a body signed right, when --signing-key is given), which registers nothing.
+
+    Source: https://docs.baseten.co/reference/gateway/api-keys/get-an-api-key (the revoke and
+    register pages say the same).
+    """
+    viewer = s.client("view")
+    group = s.root()
+    minted = s.mint_key(group["id"], {})
+    s.expect_accepted(minted, "for minting a key under a group this run created")
+    path = keys_path(group["id"], f"/{minted.json['prefix']}")
+    s.expect_refused(
+        s.send("GET", path, client=viewer), 403, "for a key get with a view key",
+        "403 no management scope",
+    )  # fmt: skip
+    s.expect_status(s.send("DELETE", path, client=viewer), 403, "for a revoke with a view key")
+    s.expect_accepted(s.send("GET", path), "for the key a refused revoke left in place")
+    if s.run.signer is None:
+        return
+    key = "".join(secrets.choice(ALPHABET) for _ in range(40))
+    raw = json.dumps({"key": key}).encode()
+    reply = s.register_key(group["id"], key, raw, sign(s.signer, raw), viewer)
+    s.expect_status(reply, 403, "for a register with a view key")
+    gone = s.send("GET", keys_path(group["id"], f"/{key[:PREFIX_LENGTH]}"))
+    s.expect_status(gone, 404, "for the key a view key tried to register")

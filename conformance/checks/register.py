@@ -66,7 +66,7 @@ def _expect_message(reply: Reply, message: str, what: str) -> None:
 @check("REGISTER-OK", needs=("signing",))
 def registered_key_answers_ok_and_reads_back(s: Session) -> None:
     """REGISTER-OK: {"ok": true}, the key not echoed; it then reads back by its first 16
-    characters (its name is KEY-GET's business).
+    characters, with the name it was registered under.
 
     Source: https://docs.baseten.co/reference/gateway/api-keys/register-an-api-key
     """
@@ -78,25 +78,30 @@ def registered_key_answers_ok_and_reads_back(s: Session) -> None:
         raise CheckFailed(f'Received: {reply.describe()} / Documented: {{"ok": true}}')
     read = s.send("GET", key_path(group, key[:PREFIX_LENGTH]))
     s.expect_accepted(read, "for a get of the registered key by its first 16 characters")
-    if path_get(read.json, "prefix") != key[:PREFIX_LENGTH]:
+    fields = (path_get(read.json, "prefix"), path_get(read.json, "name"))
+    if fields != (key[:PREFIX_LENGTH], "mine"):
         raise CheckFailed(
-            f"Received: {read.describe()} / Documented: the key, prefix {key[:PREFIX_LENGTH]!r}"
+            f"Received: {read.describe()} / Documented: the key, prefix {key[:PREFIX_LENGTH]!r} "
+            "and the name it was registered with, 'mine'"
         )
 
 
 @check("REGISTER-SIGNATURE", needs=("signing",))
 def missing_garbled_or_wrong_signature_is_refused(s: Session) -> None:
-    """REGISTER-SIGNATURE: no header, bad base64, another key's signature or a signature of
-    other bytes give 400 `Signature verification failed`.
+    """REGISTER-SIGNATURE: no header, bad base64 (also the right signature with a stray
+    character), another key's signature or a signature of other bytes give 400 `Signature
+    verification failed`.
 
     Source: https://docs.baseten.co/reference/gateway/api-keys/register-an-api-key
     """
     group = s.root()
     key = strong_key(40)
     raw = body_of(key)
+    good = sign(s.signer, raw)
     cases = {
         "no X-Baseten-Signature": None,
         "a signature that isn't base64": "not base64!",
+        "the right signature with a character outside base64 in it": f"{good[:8]}*{good[8:]}",
         "another key's signature": sign(Ed25519PrivateKey.generate(), raw),
         "the signature of other bytes": sign(s.signer, raw + b" "),
     }
@@ -123,7 +128,8 @@ def key_of_32_to_128_characters_is_accepted(s: Session) -> None:
 
 @check("REGISTER-ENTROPY", needs=("signing",))
 def key_below_3_bits_per_character_is_refused(s: Session) -> None:
-    """REGISTER-ENTROPY: 1 and 2.81 bits per character give 400; 3.17 is accepted.
+    """REGISTER-ENTROPY: 1 and 2.81 bits per character give 400; exactly 3 ("at least
+    3.0") and 3.17 are accepted.
 
     Source: https://docs.baseten.co/reference/gateway/api-keys/register-an-api-key
     """
@@ -132,8 +138,10 @@ def key_below_3_bits_per_character_is_refused(s: Session) -> None:
         key = key_of(distinct, length)
         what = f"a key of {bits} bits per character ({distinct} characters, evenly)"
         _expect_refused(s, group, key, register(s, group, key), what)
-    reply = register(s, group, key_of(9, 36))
-    s.expect_accepted(reply, "for a key of 3.17 bits per character (9 characters, evenly)")
+    for distinct, length, bits in ((8, 32, "3.00"), (9, 36, "3.17")):
+        reply = register(s, group, key_of(distinct, length))
+        what = f"a key of {bits} bits per character ({distinct} characters, evenly)"
+        s.expect_accepted(reply, f"for {what}")
 
 
 @check("REGISTER-PREFIX-UNIQUE", needs=("signing",))

@@ -143,6 +143,7 @@ def base_url_is_an_https_url_without_a_port_for_openai_compatible(s: Session) ->
     urls = {
         "http://llm.example.com/v1": False,
         "https://llm.example.com:8443/v1": False,
+        "https:///v1": False,  # no host
         "https://llm.example.com": True,
     }
     extra = tuple(

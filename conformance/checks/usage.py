@@ -61,7 +61,7 @@ def _expected(build: Builder, group_id: str) -> Expected:
     return {slug: dict(entries) for slug, entries in expected.items()}
 
 
-def _expect_usage(s: Session, build: Builder, group: dict[str, Any]) -> None:
+def _expect_usage(s: Session, build: Builder, group: dict[str, Any]) -> dict[str, Any]:
     answer = _usage(s, group)
     name = build.names[group["id"]]
     external_id = group["metadata"]["external_entity_id"]
@@ -80,6 +80,7 @@ def _expect_usage(s: Session, build: Builder, group: dict[str, Any]) -> None:
             f"Received: usage {received} for {name} / Documented: one entry per (type, unit) "
             f"of its effective usage limits, thresholds from {expected}"
         )
+    return answer
 
 
 def _matches(received: dict[str, list[tuple[str, str, int]]], expected: Expected) -> bool:
@@ -97,7 +98,8 @@ def _matches(received: dict[str, list[tuple[str, str, int]]], expected: Expected
 @check("USAGE-RESPONSE")
 def usage_lists_each_slug_with_usage_limits(s: Session) -> None:
     """USAGE-RESPONSE: customer_id is the external_entity_id; only slugs with usage limits
-    appear, one entry per (type, unit); a group without usage limits has {}.
+    appear, one entry per (type, unit), with null counters before any request; a group
+    without usage limits has {}.
 
     Source: https://docs.baseten.co/reference/gateway/groups/get-group-usage
     """
@@ -105,8 +107,22 @@ def usage_lists_each_slug_with_usage_limits(s: Session) -> None:
     daily = [limit("TOKEN", "DAY", 10_000_000), limit("REQUEST", "DAY", 5000)]
     rate = [limit("TOKEN", "MINUTE", 1_000_000)]
     models = [model(SLUG, rate=rate, usage=daily), model(OTHER_SLUG, rate=rate)]
-    _expect_usage(s, build, build.add("cust-42", models))
+    answer = _expect_usage(s, build, build.add("cust-42", models))
+    _expect_no_traffic_yet(answer)
     _expect_usage(s, build, build.add("no-usage", [model(SLUG, rate=rate)]))
+
+
+def _expect_no_traffic_yet(answer: dict[str, Any]) -> None:
+    """A group nobody has called: every current_usage and reset_at is null (D-usage: "null
+    until the first request lands")."""
+    counters = [
+        (e["current_usage"], e["reset_at"]) for entries in answer["usage"].values() for e in entries
+    ]
+    if any(counter != (None, None) for counter in counters):
+        raise CheckFailed(
+            f"Received: (current_usage, reset_at) {counters} for a group no request has used / "
+            "Documented: both null until the first request lands"
+        )
 
 
 @check("USAGE-RESPONSE")
