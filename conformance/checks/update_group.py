@@ -200,8 +200,8 @@ def immutable_fields_never_change(s: Session) -> None:
 @check("PATCH-IMMUTABLE-REFUSED")
 def immutable_fields_refuse_new_values_and_accept_their_own(s: Session) -> None:
     """PATCH-IMMUTABLE-REFUSED: a new external_entity_id, mode or parent gives 400 and changes
-    nothing; the current values sent back are accepted (the docs leave open whether a new value
-    is refused or ignored).
+    nothing; the current values sent back are accepted, a child's parent id too (the docs leave
+    open whether a new value is refused or ignored).
 
     Source: https://docs.baseten.co/reference/gateway/groups/update-a-group
     """
@@ -215,6 +215,9 @@ def immutable_fields_refuse_new_values_and_accept_their_own(s: Session) -> None:
         "hierarchy": _hierarchy(group),
     }
     _update(s, group, same, "the current external_entity_id and hierarchy")
+    child = _read(s, s.child(group))
+    own = {"metadata": {"name": "c"}, "hierarchy": _hierarchy(child)}
+    _update(s, child, own, "a child's own hierarchy, its parent's id included")
 
 
 def _refuse_ceiling(s: Session, group: dict[str, Any], models: Models, what: str) -> None:
