@@ -40,7 +40,9 @@ KILLED = "killed"
 SURVIVED = "survived"
 NOT_REACHED = "not reached"  # no killing test calls the mutated function
 TIMEOUT = "timeout"
+UNTESTED = "not tested"
 STATUS = {1: KILLED, 3: KILLED, 0: SURVIVED, 5: NOT_REACHED, 33: NOT_REACHED, 36: TIMEOUT}
+STATUS[None] = UNTESTED
 STATUS.update(dict.fromkeys((-24, 24, 152, 255), TIMEOUT))
 
 # Functions of the mutated modules that a default run can't reach by design, so their mutants
@@ -119,17 +121,21 @@ class Change:
 @dataclass(frozen=True)
 class Verdict:
     change: Change
+    kind: str  # equivalent, undocumented or inference: see equivalent.yaml
     why: str
 
 
 def load_equivalents(path: Path = EQUIVALENT) -> list[Verdict]:
-    """The checked-in verdicts: each names a function, the lines a mutant changes, and why
-    the change can't be seen from outside. Keyed by the change, not mutmut's number, so an
-    entry stays right when other functions of the module change."""
-    entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    """The checked-in verdicts: groups of changes, each group with its kind and reason; a
+    change names a function and the lines a mutant removes and adds. Keyed by the change, not
+    mutmut's number, so an entry stays right when other code of the module changes."""
+    groups = yaml.safe_load(path.read_text(encoding="utf-8")) or []
     return [
-        Verdict(Change(e["function"], _lines(e["was"]), _lines(e["now"])), _words(e["why"]))
-        for e in entries
+        Verdict(
+            Change(c["function"], _lines(c["was"]), _lines(c["now"])), g["kind"], _words(g["why"])
+        )
+        for g in groups
+        for c in g["changes"]
     ]
 
 
@@ -183,39 +189,47 @@ def report(
     """The report's lines, and whether every survivor has a verdict."""
     outside = [m for m in mutants if m.function in OUT_OF_SCOPE]
     mutants = [m for m in mutants if m.function not in OUT_OF_SCOPE]
+    untested = [m for m in mutants if m.status == UNTESTED]
+    mutants = [m for m in mutants if m.status != UNTESTED]
     counts = Counter(m.status for m in mutants)
     left = [m for m in mutants if m.status not in (KILLED, TIMEOUT)]
     changes = {m.name: Change.of(m.function, diff(m.name)) for m in left}
     known = {v.change: v for v in verdicts}
     equivalent = [m for m in left if changes[m.name] in known]
     unexplained = [m for m in left if changes[m.name] not in known]
+    kinds = Counter(known[changes[m.name]].kind for m in equivalent)
     killed = counts[KILLED] + counts[TIMEOUT]
     judged = killed + len(unexplained)
     rate = killed / judged if judged else 1.0
+    took = f" in {_duration(seconds)}" if seconds is not None else ""
     lines = [
-        f"mutants: {len(mutants) + len(outside)}"
-        + (f" in {_duration(seconds)}" if seconds is not None else "")
-        + f"; {len(outside)} in functions a default run can't reach (OUT_OF_SCOPE of {NAME})"
-        + f"; of the other {len(mutants)}"
-        + f"; killed {counts[KILLED]}"
-        + (f" (+{counts[TIMEOUT]} by timeout)" if counts[TIMEOUT] else "")
-        + f", {len(equivalent)} equivalent, listed in {EQUIVALENT.relative_to(ROOT)}"
-        + f", {len(unexplained)} not killed",
+        f"mutmut: {len(mutants) + len(outside) + len(untested)} mutants{took}",
+        f"  {len(outside)} in functions a default run can't reach ({NAME}: OUT_OF_SCOPE)",
+        *([f"  {len(untested)} not tested yet (an interrupted run)"] if untested else []),
+        f"  {counts[KILLED]} killed"
+        + (f", {counts[TIMEOUT]} by timeout" if counts[TIMEOUT] else ""),
+        f"  {len(equivalent)} equivalent ({_kinds(kinds)}), listed in {EQUIVALENT.name}",
+        f"  {len(unexplained)} not killed and not listed",
         f"kill rate: {killed} of {judged} non-equivalent mutants killed, {rate:.1%}"
         f" (target {TARGET:.0%}: {'met' if rate >= TARGET else 'MISSED'})",
     ]
+    if equivalent:
+        lines += ["", f"survivors with a verdict in {EQUIVALENT.name}:"]
+        lines += [f"  {m.name}: {known[changes[m.name]].kind}" for m in equivalent]
     if unexplained:
-        lines.append("")
-        lines.append("not killed, no verdict (a check to add, or an equivalent to list):")
+        lines += ["", "survivors without a verdict (a check to add, or an equivalent to list):"]
         for m in unexplained:
             lines += [f"  {m.name} ({m.status})", *_indented(diff(m.name))]
     used = {changes[m.name] for m in equivalent}
     stale = [v for v in verdicts if v.change not in used]
-    if stale:
-        lines.append("")
-        lines.append(f"entries of {EQUIVALENT.name} no mutant of this run matches:")
+    if stale and not untested:
+        lines += ["", f"entries of {EQUIVALENT.name} that no survivor of this run matches:"]
         lines += [f"  {v.change.function}: {' / '.join(v.change.was)}" for v in stale]
     return lines, not unexplained
+
+
+def _kinds(kinds: Counter[str]) -> str:
+    return ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items())) or "none"
 
 
 def _indented(text: str) -> Iterable[str]:

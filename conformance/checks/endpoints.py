@@ -106,7 +106,8 @@ def refuse_update(s: Session, endpoint: dict[str, Any], changes: Any, what: str)
 
 @check("EP-RESPONSE", needs=NEEDS)
 def endpoint_reads_as_created(s: Session) -> None:
-    """EP-RESPONSE: create and get answer {id, slug, targets, region, created_at, updated_at}.
+    """EP-RESPONSE: create and get answer {id, slug, targets, region, created_at, updated_at},
+    and so does a get after an update (created_at kept).
 
     Source: https://docs.baseten.co/reference/gateway/endpoints/create-an-endpoint
     """
@@ -119,6 +120,13 @@ def endpoint_reads_as_created(s: Session) -> None:
     read = expect_endpoint(got, body["slug"], body["targets"], "a get")
     if (read["id"], read["created_at"]) != (endpoint["id"], endpoint["created_at"]):
         raise CheckFailed(f"Received: {read} on get / Documented: the endpoint {endpoint}")
+    targets = [dict(OPENAI_TARGET)]
+    s.expect_accepted(s.send("PATCH", endpoint_path(endpoint["id"]), {"targets": targets}),
+                      "for an update with new targets")  # fmt: skip
+    got = read_endpoint(s, endpoint, "it after an update")
+    updated = expect_endpoint(got, body["slug"], targets, "a get after an update")
+    if (updated["id"], updated["created_at"]) != (endpoint["id"], endpoint["created_at"]):
+        raise CheckFailed(f"Received: {updated} after an update / Documented: {endpoint}")
 
 
 def own(s: Session, pages: list[list[Item]]) -> list[list[Item]]:
