@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -34,7 +35,7 @@ from simulator.core.config import DEMO_SIGNING_KEY
 from simulator.web.app import create_app
 
 # The default simulator's keys, one per role: the suite's options in the README's command.
-KEYS = {
+KEYS: dict[str, Any] = {
     "api_key": "sim-manage-acme",
     "view_key": "sim-view-acme",
     "other_workspace_key": "sim-manage-globex",
