@@ -6,7 +6,8 @@ Each refused create is followed by a valid create with the same external_entity_
 
 from __future__ import annotations
 
-from conformance.bodies import group_body, without
+from conformance.bodies import GROUPS, group_body, without
+from conformance.paging import drain
 from conformance.registry import CheckFailed, check
 from conformance.session import Session
 from conformance.target import Reply
@@ -115,6 +116,24 @@ def view_key_cannot_read_or_delete_a_group(s: Session) -> None:
     )
     s.expect_status(s.delete(group["id"], viewer), 403, "for a delete with a view key")
     s.expect_accepted(s.get(group["id"]), "for the group a refused delete left in place")
+
+
+@check("LIST-SHAPE", needs=("other",))
+def another_workspace_lists_a_page_without_our_groups(s: Session) -> None:
+    """LIST-SHAPE: another workspace's list of groups is a page like any other, and shows none
+    of this workspace's groups (checked early in a run, when that workspace may never have
+    stored a group).
+
+    Source: https://docs.baseten.co/reference/gateway/groups/list-groups
+    """
+    group = s.root()
+    pages = drain(s, GROUPS, "LIST-SHAPE", s.client("other"))
+    leaked = [item for page in pages for item in page if item.get("id") == group["id"]]
+    if leaked:
+        raise CheckFailed(
+            f"Received: {leaked} in another workspace's list / Documented: a list shows the "
+            "groups visible to the caller's workspace"
+        )
 
 
 @check("OK-200")

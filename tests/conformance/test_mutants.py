@@ -82,6 +82,22 @@ SAMPLE = [
         'base64.b64decode(signature or "", validate=False)',
         "REGISTER-SIGNATURE",
     ),
+    # Listing the groups of a workspace that never had one failed.
+    Mutant(
+        simulator.core.store.Store,
+        "list_groups",
+        "self._listing.get(workspace, [])",
+        "self._listing.get(workspace, None)",
+        "LIST-SHAPE",
+    ),
+    # An update left an endpoint without its updated_at.
+    Mutant(
+        simulator.core.endpoints.EndpointBook,
+        "update",
+        "endpoint.updated_at = self._clock()",
+        "endpoint.updated_at = None",
+        "EP-RESPONSE",
+    ),
     # Listing the endpoints of a workspace that has none failed.
     Mutant(
         simulator.core.endpoints.EndpointBook,
