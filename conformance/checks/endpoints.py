@@ -338,12 +338,13 @@ def endpoint_of_another_workspace_gives_403(s: Session) -> None:
     expect_reads(s, endpoint, endpoint["slug"], endpoint["targets"])
 
 
-@check("ACCESS-SCOPE", needs=(*NEEDS, "view"))
+@check("ACCESS-SCOPE", needs=("view",))
 def view_key_cannot_use_the_endpoint_routes(s: Session) -> None:
     """ACCESS-SCOPE: a view key gets 403 on every endpoint route (create, list, get, update,
-    delete), and the endpoint stays as it was; the slug it tried to create stays free.
+    delete), and the endpoint stays as it was; the slug it tried to create stays free. Needs
+    --org-prefix too, for the endpoint it creates.
 
-    Source: https://docs.baseten.co/reference/gateway/endpoints/get-an-endpoint (every
+    Source: https://docs.baseten.co/reference/gateway/groups/create-a-group (and every
     endpoint page: "a workspace API key with management scope"; the get page names 403 for a
     key without it)
     """

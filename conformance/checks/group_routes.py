@@ -90,8 +90,8 @@ def view_key_cannot_read_revoke_or_register_keys(s: Session) -> None:
     """ACCESS-SCOPE: a view key gets 403 on get and revoke of a key, which stays, and on
     register (a body signed right, when --signing-key is given), which registers nothing.
 
-    Source: https://docs.baseten.co/reference/gateway/api-keys/get-an-api-key (the revoke and
-    register pages say the same).
+    Source: https://docs.baseten.co/reference/gateway/groups/create-a-group (the API key get,
+    revoke and register pages say the same).
     """
     viewer = s.client("view")
     group = s.root()
