@@ -142,6 +142,25 @@ def cascading_child_above_its_parent_is_refused(s: Session) -> None:
 
 
 @check("CASCADE-CEILING")
+def cascading_ceiling_follows_the_parents_update(s: Session) -> None:
+    """CASCADE-CEILING: a new child is held to its parent's limits as they are now: after the
+    parent is lowered, a child between the new and the old limit gives 400; after it is
+    raised, a child between the old and the new limit is accepted.
+
+    Source: https://docs.baseten.co/frontier-gateway/rate-limits
+    """
+    parent = s.root(mode=CASCADING, models=_limits(1000, 5000))
+    s.expect_group(s.create(_child_of(s, parent, _limits(500, 2500))), "a child within limits")
+    for models, what in ((_limits(600, 3000), "lowering"), (_limits(2000, 9000), "raising")):
+        s.expect_group(s.patch(parent["id"], {"models": models}), f"for {what} the parent's limits")
+        if what == "lowering":
+            _refuse_above(s, parent, _limits(800, 3000), "a rate limit above the lowered one")
+    s.expect_group(
+        s.create(_child_of(s, parent, _limits(1500, 5000))), "a child above the old limits"
+    )
+
+
+@check("CASCADE-CEILING")
 def cascading_ceiling_applies_to_every_ancestor(s: Session) -> None:
     """CASCADE-CEILING: a grandparent's limit binds a grandchild whose parent sets none.
 

@@ -32,14 +32,15 @@ def accept(s: Session, body: Any, what: str) -> dict[str, Any]:
     return s.expect_group(s.create(body), f"for {what}")
 
 
-def _padded(s: Session, length: int) -> str:
+def _padded(s: Session, length: int, fill: str = "x") -> str:
     start = s.external_id("len")
-    return (start + "x" * length)[:length]
+    return (start + fill * length)[:length]
 
 
 @check("PAYLOAD-JSON")
 def body_that_is_not_a_json_object_is_refused(s: Session) -> None:
-    """PAYLOAD-JSON: malformed JSON, an array, a string or an empty body gives 400.
+    """PAYLOAD-JSON: malformed JSON, an array, a string, an empty body or a body holding NaN
+    or Infinity gives 400.
 
     Source: https://docs.baseten.co/reference/gateway/groups/create-a-group
     """
@@ -49,6 +50,10 @@ def body_that_is_not_a_json_object_is_refused(s: Session) -> None:
     refuse(s, listed, "a JSON array holding a valid body", raw=json.dumps([listed]).encode())
     refuse(s, None, "a JSON string", raw=b'"a string"')
     refuse(s, None, "an empty body", raw=b"")
+    for number in ("NaN", "Infinity", "-Infinity"):  # JavaScript's, not JSON's (RFC 8259)
+        body = group_body(s.external_id("json"))
+        raw = json.dumps(body).encode()[:-1] + f', "x": {number}}}'.encode()
+        refuse(s, body, f"a body holding {number}, which isn't a JSON number", raw=raw)
 
 
 @check("META-REQUIRED")
@@ -64,11 +69,13 @@ def metadata_must_be_an_object(s: Session) -> None:
 
 @check("EXTID-REQUIRED")
 def external_entity_id_of_255_characters_is_accepted(s: Session) -> None:
-    """EXTID-REQUIRED: an external_entity_id of 255 characters is accepted.
+    """EXTID-REQUIRED: an external_entity_id of 255 characters is accepted, whatever they are
+    (here a long run of digits, which a JSON parser must still read as a string).
 
     Source: https://docs.baseten.co/reference/gateway/groups/create-a-group
     """
-    accept(s, group_body(_padded(s, 255)), "an external_entity_id of 255 characters")
+    extid = _padded(s, 255, string.digits)
+    accept(s, group_body(extid), "an external_entity_id of 255 characters, mostly digits")
 
 
 @check("EXTID-REQUIRED", needs=("unprefixed",))

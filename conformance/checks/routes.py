@@ -63,6 +63,23 @@ def delete_answers_id_metadata_and_deleted_at(s: Session) -> None:
         raise CheckFailed(f"Received: {reply.describe()} / Documented: deleted_at in RFC 3339 UTC")
 
 
+@check("DELETE-RESPONSE")
+def deleting_a_child_then_its_parent(s: Session) -> None:
+    """DELETE-RESPONSE: a child can be deleted on its own (200, its id), and its parent after
+    it (200); the child then gives 404.
+
+    Source: https://docs.baseten.co/reference/gateway/groups/delete-a-group
+    """
+    root = s.root()
+    child = s.child(root)
+    for label, group in (("a child", child), ("the child's parent, after it", root)):
+        reply = s.delete(group["id"])
+        s.expect_accepted(reply, f"for deleting {label}")
+        if path(reply.json, "id") != group["id"]:
+            raise CheckFailed(f"Received: {reply.describe()} / Documented: id = {group['id']!r}")
+    s.expect_status(s.get(child["id"]), 404, "for a get of the deleted child")
+
+
 @check("DELETE-RECURSIVE")
 def delete_removes_every_descendant(s: Session) -> None:
     """DELETE-RECURSIVE: after deleting a root, its child and grandchild give 404.

@@ -140,3 +140,30 @@ def usage_follows_the_effective_configuration(s: Session) -> None:
     pool = build.add("cascading", both, CASCADING)
     own = [limit("TOKEN", "DAY", 40), limit("REQUEST", "DAY", 7)]
     _expect_usage(s, build, build.add("member", [model(SLUG, usage=own)], CASCADING, pool))
+
+
+def _per_slug(slugs: list[str], rate: int, usage: int) -> list[dict[str, Any]]:
+    return [
+        model(slug, rate=[limit("TOKEN", "MINUTE", rate)], usage=[limit("TOKEN", "DAY", usage)])
+        for slug in slugs
+    ]
+
+
+@check("USAGE-RESPONSE")
+def many_models_answer_every_one_before_and_after_an_update(s: Session) -> None:
+    """USAGE-RESPONSE: a root with nine models, each with a rate and a usage limit, answers
+    every one in its effective_models and its usage; after its thresholds are raised, both
+    show the new ones.
+
+    Source: https://docs.baseten.co/reference/gateway/groups/get-group-usage
+    """
+    build = Builder(s)
+    slugs = [f"{SLUG}-{i}" for i in range(9)]
+    group = build.add("nine-models", _per_slug(slugs, 1000, 10_000))
+    build.expect_effective(group)
+    _expect_usage(s, build, group)
+    raised = _per_slug(slugs, 2000, 20_000)
+    updated = s.expect_group(s.patch(group["id"], {"models": raised}), "for raising thresholds")
+    build.tree.update(group["id"], raised)
+    build.expect_effective(updated)
+    _expect_usage(s, build, group)
