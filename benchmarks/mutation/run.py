@@ -83,6 +83,19 @@ OUT_OF_SCOPE = {
         ],
         HARNESS,
     ),
+    **dict.fromkeys(
+        [
+            "simulator.web.app._rate_limited",
+            "simulator.core.errors.ManagementRateLimited.__init__",
+            "simulator.core.errors.ManagementRateLimited.headers",
+            "simulator.core.errors.ManagementRateLimited.fields",
+        ],
+        "MGMT-RATE-LIMIT, off in create_app() (on in frontier-sim): its check needs a server "
+        "that limits, so tests/conformance/test_rate_limit_check.py and the socket runs judge it",
+    ),
+    "simulator.web.app.close": "stops the webhook threads when a server or fixture stops",
+    "simulator.web.app.gateway_of": "the app's state for Python callers; no request reads it",
+    "simulator.core.limits.exceeds": "unused by the simulator (a broken variant's helper)",
     "simulator.core.store.utc_now": "the clock of a store built without the app's clock",
     "simulator.core.spec.rule_catalogue": "the rule catalogue for tools; the app never reads it",
     "simulator.core.spec._closed": "the opt-in --strict-fields option (EXTRA-FIELDS, a choice)",

@@ -220,6 +220,14 @@ def test_id_generator_never_repeats_and_is_seedable() -> None:
     assert [second() for _ in range(2000)] == ids
 
 
+def test_id_generator_never_repeats_over_many_ids() -> None:
+    """RESP-ID: 2^17 ids of the default length are all different (a permutation that kept
+    too few bits would repeat within tens of thousands)."""
+    generate = IdGenerator(seed=11)
+    count = 2**17
+    assert len({generate() for _ in range(count)}) == count
+
+
 def test_id_generator_never_repeats_even_with_a_tiny_alphabet() -> None:
     """RESP-ID: a two-letter alphabet and length 1 still never give the same id twice."""
     generate = IdGenerator(seed=3, length=1)
