@@ -11,8 +11,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, Request, Response, current_app, request
+from flask import Flask, Response, current_app
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.wrappers import Request
 
 from simulator.core.access import ApiKey, KeyRing, Scope, authorize
 from simulator.core.clock import Clock
@@ -59,6 +60,7 @@ from simulator.core.store import IdGenerator, Store
 from simulator.harness.seed import Seed
 from simulator.web.control import install as install_controls
 from simulator.web.delivery import DeliveryEngine
+from simulator.web.dispatch import GatewayDispatch, current, request
 from simulator.web.guard import ControlGuard
 from simulator.web.index import install as install_index
 from simulator.web.inference import install as install_inference
@@ -156,6 +158,16 @@ def create_app(
     app.register_error_handler(HTTPException, _http_error)
     for route, endpoint, methods in ROUTES:
         app.add_url_rule(route, view_func=endpoint, methods=methods)
+    app.wsgi_app = GatewayDispatch(  # type: ignore[method-assign]  # Flask's documented hook
+        app,
+        app.wsgi_app,
+        ROUTES,
+        state,
+        before=_rate_limited if state.rate_limit is not None else None,
+        on_gateway_error=gateway_error_response,
+        on_http_error=_http_error,
+        gateway_error=GatewayError,
+    )
     install_inference(app, state.inference, state.validators["createChatCompletion"])
     install_index(app)
     install_controls(
@@ -180,7 +192,9 @@ def gateway_of(app: Flask) -> Gateway:
 
 
 def gateway() -> Gateway:
-    state: Gateway = current_app.extensions[EXTENSION]
+    """The app's state, in a view served by GatewayDispatch or by Flask."""
+    served = current.get()
+    state: Gateway = served.state if served is not None else current_app.extensions[EXTENSION]
     return state
 
 

@@ -4,7 +4,10 @@ A variant is built inside a `pytest.MonkeyPatch` context: it patches one public 
 method of the simulator, edits a copy of the spec it serves, replaces one view in the route
 table or rewrites answers after the fact, then returns a fresh `create_app()`. Variants use
 public names only (tests/test_architecture.py checks it), so renaming a private helper of
-the simulator breaks none of them. Nothing here is a flag in the simulator itself.
+the simulator breaks none of them. Nothing here is a flag in the simulator itself. A
+replaced function that reads the request reads `app_module.request`, the request a view is
+serving (the Gateway's routes are served without a Flask request context); an app given
+an `after_request` hook is served by Flask throughout (simulator/web/dispatch.py).
 """
 
 from __future__ import annotations
@@ -221,6 +224,7 @@ def create_answers_201(mp: pytest.MonkeyPatch) -> Flask:
     "PAYLOAD-JSON",
     also={
         "SCHEMA-SERVER-ERROR": "the fuzzer sends bodies that aren't JSON too and gets the 500",
+        "SCHEMA-STATUS": "and a 500 is a status openapi.yaml doesn't document",
     },
 )
 def invalid_json_is_a_server_error(mp: pytest.MonkeyPatch) -> Flask:
@@ -230,9 +234,7 @@ def invalid_json_is_a_server_error(mp: pytest.MonkeyPatch) -> Flask:
     def json_body(operation_id: str) -> Any:
         import json
 
-        from flask import request
-
-        json.loads(request.get_data())  # raises, unhandled
+        json.loads(app_module.request.get_data())  # raises, unhandled
         return original(operation_id)
 
     mp.setattr(app_module, "json_body", json_body)
@@ -254,9 +256,7 @@ def metadata_optional(mp: pytest.MonkeyPatch) -> Flask:
     original = app_module.json_body
 
     def json_body(operation_id: str) -> Any:
-        from flask import request
-
-        body = request.get_json(silent=True)
+        body = app_module.request.get_json(silent=True)
         if operation_id == "createGroup" and isinstance(body, dict) and "metadata" not in body:
             body["metadata"] = {"external_entity_id": f"generated-{next(counter)}"}
             gateway = app_module.gateway()

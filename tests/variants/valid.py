@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from flask import Flask, Response, request
+from flask import Flask, Response
 
 import simulator.web.app as app_module
 from simulator import create_app
@@ -157,7 +157,7 @@ def duplicate_id_checked_first(mp: pytest.MonkeyPatch) -> Flask:
 
     def json_body(operation_id: str) -> Any:
         store = app_module.gateway().store
-        raw = request.get_json(silent=True)
+        raw = app_module.request.get_json(silent=True)
         if operation_id == "createGroup" and isinstance(raw, dict):
             metadata = raw.get("metadata")
             extid = metadata.get("external_entity_id") if isinstance(metadata, dict) else None
