@@ -15,6 +15,7 @@ from simulator.core.config import default_config
 from simulator.web.app import create_app
 from tests.builders import ENDPOINTS, GROUPS, MANAGE, VIEW, endpoint_body, group_body
 
+JSON = "application/json"
 BIG = 4096  # the body cap of these apps, so a 413 is cheap to provoke
 
 
@@ -40,10 +41,9 @@ def _script(group: str, prefix: str, endpoint: str) -> list[tuple[str, str, dict
         ("POST", GROUPS, {"json": body("d-1"), "headers": MANAGE}),
         ("POST", GROUPS, {"json": body("d-1"), "headers": MANAGE}),  # duplicate
         ("POST", GROUPS, {"json": body("d-2", parent=group), "headers": MANAGE}),
-        ("POST", GROUPS, {"data": "{", "content_type": "application/json", "headers": MANAGE}),
+        ("POST", GROUPS, {"data": "{", "content_type": JSON, "headers": MANAGE}),
         ("POST", GROUPS, {"data": "{}", "content_type": "text/plain", "headers": MANAGE}),
-        ("POST", GROUPS, {"data": "x" * (BIG + 1), "content_type": "application/json",
-                          "headers": MANAGE}),  # fmt: skip
+        ("POST", GROUPS, {"data": "x" * (BIG + 1), "content_type": JSON, "headers": MANAGE}),
         ("POST", GROUPS, {"json": body("d-3")}),
         ("POST", GROUPS, {"json": body("d-3"), "headers": VIEW}),
         ("POST", GROUPS, {"json": {"metadata": {}}, "headers": MANAGE}),
@@ -61,8 +61,7 @@ def _script(group: str, prefix: str, endpoint: str) -> list[tuple[str, str, dict
         ("POST", f"{GROUPS}/{group}/api_keys", {"headers": MANAGE}),
         ("GET", f"{GROUPS}/{group}/api_keys", {"headers": MANAGE}),
         ("GET", f"{GROUPS}/{group}/api_keys/{prefix}", {"headers": MANAGE}),
-        ("POST", f"{GROUPS}/{group}/api_keys/register", {"json": {"key": "x"},
-                                                         "headers": MANAGE}),  # fmt: skip
+        ("POST", f"{GROUPS}/{group}/api_keys/register", {"json": {"k": 1}, "headers": MANAGE}),
         ("DELETE", f"{GROUPS}/{group}/api_keys/{prefix}", {"headers": MANAGE}),
         ("POST", ENDPOINTS, {"json": endpoint_body(), "headers": MANAGE}),
         ("GET", ENDPOINTS, {"headers": MANAGE}),

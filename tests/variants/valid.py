@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from flask import Flask, Response
+from flask import Flask, Response, request
 
 import simulator.web.app as app_module
 from simulator import create_app
