@@ -21,7 +21,9 @@ import pytest
 import conformance
 import simulator.core.endpoints
 import simulator.core.keys
+import simulator.core.limits
 import simulator.core.metering
+import simulator.core.model
 import simulator.core.pagination
 import simulator.core.store
 from simulator.web.app import create_app
@@ -105,6 +107,30 @@ SAMPLE = [
         "self._listing.get(workspace, [])",
         "self._listing.get(workspace, None)",
         "EP-LIST",
+    ),
+    # A parent's ceilings, once worked out, were kept after the parent was updated.
+    Mutant(
+        simulator.core.limits,
+        "group_ceilings",
+        "cached[0] is not models",
+        "cached[0] is models",
+        "CASCADE-CEILING",
+    ),
+    # Deleting a child left it among its parent's children (500, then 500 for the parent).
+    Mutant(
+        simulator.core.store.Store,
+        "delete_group",
+        "group.parent.children.remove(group)",
+        "group.parent.children.remove(None)",
+        "DELETE-RESPONSE",
+    ),
+    # A group of more than eight models kept its slug index after an update.
+    Mutant(
+        simulator.core.model.Group,
+        "model",
+        "index[0] is not models",
+        "index[0] is models",
+        "USAGE-RESPONSE",
     ),
 ]
 
