@@ -73,9 +73,12 @@ def p99(values: list[float]) -> float:
     return statistics.quantiles(values, n=100)[98] if len(values) > 1 else values[0]
 
 
-def measure(rounds: int, count: int, key: str | None) -> dict[str, float]:
+def measure(
+    rounds: int, count: int, key: str | None, threads: int | None = None
+) -> dict[str, float]:
     port = free_port()
-    server = start("frontier-sim", simulator_argv(port), port)
+    extra = () if threads is None else ("--threads", str(threads))
+    server = start("frontier-sim", simulator_argv(port, *extra), port)
     alone: list[float] = []
     beside: list[float] = []
     failed = {"alone": 0, "beside": 0}
@@ -108,10 +111,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.slow_clients", description=__doc__)
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--requests", type=int, default=100, help="create+list pairs per round")
+    parser.add_argument(
+        "--threads", type=int, nargs="*", default=[],
+        help="also measure the slow uploads with a key at each of these --threads",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     results = {}
-    for label, key in (("keyless", None), ("with the default key", API_KEY)):
-        result = measure(args.rounds, args.requests, key)
+    cases: list[tuple[str, str | None, int | None]] = [
+        ("keyless", None, None),
+        ("with the default key", API_KEY, None),
+    ]
+    cases += [(f"with the default key, --threads {n}", API_KEY, n) for n in args.threads]
+    for label, key, threads in cases:
+        result = measure(args.rounds, args.requests, key, threads)
         results[label] = result
         verdict = "met" if result["ratio_p99"] <= 2 and not result["failed_beside"] else "MISSED"
         print(

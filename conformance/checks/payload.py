@@ -242,7 +242,8 @@ def two_usage_limits_of_one_type_and_unit_are_refused(s: Session) -> None:
 
 @check("HIER-REQUIRED")
 def hierarchy_and_both_its_fields_are_required(s: Session) -> None:
-    """HIER-REQUIRED: no hierarchy, limit_enforcement or parent_group_id, or an unknown mode: 400.
+    """HIER-REQUIRED: no hierarchy, limit_enforcement or parent_group_id, or an unknown mode
+    (a short one, and one of 300 characters): 400.
 
     Source: https://docs.baseten.co/reference/gateway/groups/create-a-group
     """
@@ -253,7 +254,8 @@ def hierarchy_and_both_its_fields_are_required(s: Session) -> None:
     }
     for what, steps in cases.items():
         refuse(s, without(group_body(s.external_id("hier")), *steps), what)
-    unknown = replaced(
-        group_body(s.external_id("hier")), "SHARED", "hierarchy", "limit_enforcement"
-    )
-    refuse(s, unknown, "limit_enforcement SHARED")
+    for mode in ("SHARED", "S" * 300):  # a long one too, longer than any message quotes
+        unknown = replaced(
+            group_body(s.external_id("hier")), mode, "hierarchy", "limit_enforcement"
+        )
+        refuse(s, unknown, f"limit_enforcement {mode[:12]}{'...' if len(mode) > 12 else ''}")
