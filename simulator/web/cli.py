@@ -35,7 +35,10 @@ MANAGEMENT_RATE_LIMIT = 100  # MGMT-RATE-LIMIT: on in frontier-sim unless config
 DEFAULTS: dict[str, Any] = {
     "host": "127.0.0.1",
     "port": 8080,
-    "threads": 8,
+    # granian starts request threads as they are needed: a high ceiling costs nothing at
+    # rest, and a body read blocks its thread (granian has no body read timeout), so a client
+    # that stalls its upload holds one; 128 leaves other clients served beside 64 of them.
+    "threads": 128,
     "log_format": TEXT,
 }
 # Each option: its flags, its destination, argparse settings and its help. The environment
@@ -49,7 +52,8 @@ OPTIONS: list[tuple[str, str, dict[str, Any], str]] = [
     ("--config", "config", {"metavar": "FILE"}, "YAML or JSON file of workspaces and keys"),
     ("--seed", "seed", {"metavar": "FILE"},
      "YAML or JSON file of groups, API keys and endpoints to create at start"),
-    ("--threads", "threads", {"type": int, "metavar": "N"}, "request threads (default 8)"),
+    ("--threads", "threads", {"type": int, "metavar": "N"},
+     "request threads, started as needed (default 128)"),
     ("--strict-fields", "strict_fields", {"action": "store_true", "default": None},
      "refuse unknown request fields instead of ignoring them (rule EXTRA-FIELDS)"),
     ("--max-body-bytes", "max_body_bytes", {"type": int, "metavar": "N"},
