@@ -143,7 +143,7 @@ def test_the_command_line_wins_over_the_environment(served: list[Any]) -> None:
 def test_defaults_without_options_or_variables(served: list[Any]) -> None:
     assert cli.main([], {}) == 0
     (args, kwargs) = served[0]
-    assert args[1:] == ("127.0.0.1", 8080, 8)
+    assert args[1:] == ("127.0.0.1", 8080, 128)
     assert kwargs == {
         "state": None,
         "control_api": True,
