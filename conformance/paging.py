@@ -90,6 +90,18 @@ def drain(
         cursor = page.cursor
 
 
+def expect_hidden_from_other_workspace(
+    s: Session, path: str, shape_rule: str, item_id: str, documented: str
+) -> None:
+    """Another workspace's whole list (every page) holds nothing with `item_id`."""
+    pages = drain(s, path, shape_rule, s.client("other"))
+    leaked = [item for page in pages for item in page if item.get("id") == item_id]
+    if leaked:
+        raise CheckFailed(
+            f"Received: {leaked} in another workspace's list / Documented: {documented}"
+        )
+
+
 def small_limit(s: Session, path: str, shape_rule: str, pages: int = 8) -> int:
     """A page size that splits the whole list into about `pages` pages (at least 2 a page)."""
     total = sum(len(page) for page in drain(s, path, shape_rule, limit=MAX_PAGE))
