@@ -133,3 +133,15 @@ def test_a_keyless_slow_upload_leaves_no_body_in_the_journal(sim: FrontierSim) -
     assert [(e["method"], e["status"], e["body"], e["body_bytes"]) for e in entries] == [
         ("POST", 401, None, 0)
     ]
+
+
+def test_an_answer_that_leaves_the_body_unread_says_the_connection_closes(
+    sim: FrontierSim,
+) -> None:
+    """The 401 comes before the body, so the connection can't carry another request: the
+    answer says `Connection: close`, and a client doesn't send its next request on it."""
+    with slow_upload(sim.port) as sock:
+        sock.settimeout(5)
+        head = sock.recv(4096).split(b"\r\n\r\n", 1)[0].lower()
+    assert head.startswith(b"http/1.1 401")
+    assert b"\r\nconnection: close" in head
