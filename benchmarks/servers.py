@@ -169,3 +169,8 @@ def simulator_argv(port: int, *extra: str) -> list[str]:
 
 def bare_argv(port: int) -> list[str]:
     return [sys.executable, "-m", "benchmarks.bare_app", "--port", str(port)]
+
+
+def bare_wsgi_argv(port: int) -> list[str]:
+    """The bare endpoint on granian's own WSGI interface, without frontier-sim's shell."""
+    return [*bare_argv(port), "--wsgi"]

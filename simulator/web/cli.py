@@ -1,7 +1,8 @@
-"""`frontier-sim`: serve the simulator on granian, a multi-threaded production WSGI server.
+"""`frontier-sim`: serve the simulator on granian, a production HTTP server.
 
-One worker process holds the one in-memory store; its request threads share it under
-the store's lock. Every option also reads a `FRONTIER_SIM_*` variable; the worker writes the
+The Flask app runs in a pool of request threads, served over granian's ASGI interface
+(shell.py). One worker process holds the one in-memory store; its request threads share it
+under the store's lock. Every option also reads a `FRONTIER_SIM_*` variable; the worker writes the
 access log (access_log.py) unless `--quiet`.
 """
 
@@ -26,6 +27,7 @@ from simulator.web.control import harness
 from simulator.web.guard import new_token
 from simulator.web.index import installed_version
 from simulator.web.server import bind_error, die_with_parent, free_port, is_loopback
+from simulator.web.shell import WsgiOverAsgi
 
 ENV_PREFIX = "FRONTIER_SIM_"
 MAX_PORT = 65535
@@ -35,10 +37,11 @@ MANAGEMENT_RATE_LIMIT = 100  # MGMT-RATE-LIMIT: on in frontier-sim unless config
 DEFAULTS: dict[str, Any] = {
     "host": "127.0.0.1",
     "port": 8080,
-    # granian starts request threads as they are needed: a high ceiling costs nothing at
-    # rest, and a body read blocks its thread (granian has no body read timeout), so a client
-    # that stalls its upload holds one; 128 leaves other clients served beside 64 of them.
+    # Request threads start as they are needed: a high ceiling costs nothing at rest. A
+    # client with a valid key that stalls its upload holds one until its body timeout; 128
+    # leave other clients served beside 64 of them.
     "threads": 128,
+    "body_timeout": 30,
     "log_format": TEXT,
 }
 # Each option: its flags, its destination, argparse settings and its help. The environment
@@ -54,6 +57,8 @@ OPTIONS: list[tuple[str, str, dict[str, Any], str]] = [
      "YAML or JSON file of groups, API keys and endpoints to create at start"),
     ("--threads", "threads", {"type": int, "metavar": "N"},
      "request threads, started as needed (default 128)"),
+    ("--body-timeout", "body_timeout", {"type": int, "metavar": "SECONDS"},
+     "seconds a request body may take to arrive once read, then 408 (default 30)"),
     ("--strict-fields", "strict_fields", {"action": "store_true", "default": None},
      "refuse unknown request fields instead of ignoring them (rule EXTRA-FIELDS)"),
     ("--max-body-bytes", "max_body_bytes", {"type": int, "metavar": "N"},
@@ -215,6 +220,9 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     if not 0 <= args.port <= MAX_PORT:
         print(f"frontier-sim: --port must be 0 to {MAX_PORT}, not {args.port}", file=sys.stderr)
         return 2
+    if args.threads < 1 or args.body_timeout < 1:
+        print("frontier-sim: --threads and --body-timeout must be at least 1", file=sys.stderr)
+        return 2
     port = args.port or free_port(args.host)
     refused = bind_error(args.host, port)
     if refused is not None:
@@ -234,6 +242,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         args.host,
         port,
         args.threads,
+        body_timeout=args.body_timeout,
         state=state,
         control_api=args.control_api,
         access_log=None if args.quiet else args.log_format,
@@ -280,6 +289,7 @@ def serve(
     port: int,
     threads: int,
     *,
+    body_timeout: float = DEFAULTS["body_timeout"],
     state: dict[str, Any] | None = None,
     control_api: bool = True,
     access_log: str | None = TEXT,
@@ -288,27 +298,31 @@ def serve(
     """Serves on granian until Ctrl-C; `access_log` is the log's format, None for none."""
     from granian import Granian  # imported here: `--help` and config errors stay instant
 
-    settings = server_settings(threads)
-    server = Granian("simulator.web.app:create_app", address=host, port=port, **settings)
+    server = Granian("simulator.web.app:create_app", address=host, port=port, **server_settings())
     loader = partial(
-        _load_app, config, state, control_api, access_log, control_token, parent=os.getpid()
-    )
+        _load_app, config, state, control_api, access_log, control_token,
+        parent=os.getpid(), threads=threads, body_timeout=body_timeout,
+    )  # fmt: skip
     server.serve(target_loader=loader, wrap_loader=False)
 
 
-def server_settings(threads: int) -> dict[str, Any]:
-    """Granian's settings for the simulator (the throughput benchmark's reference uses them too)."""
+def server_settings() -> dict[str, Any]:
+    """Granian's settings for the simulator (the throughput benchmark's reference uses them too).
+
+    The WSGI app is served over granian's ASGI interface (shell.py): there a body read can
+    time out, which granian's WSGI interface can't do.
+    """
     from granian.constants import Interfaces
     from granian.http import HTTP1Settings
 
     return {
-        "interface": Interfaces.WSGI,
+        "interface": Interfaces.ASGI,
         # Headers are read by granian's own runtime, never by a request thread, and a client
-        # that hasn't sent them all within this time is disconnected. A body is read by the
-        # request thread, and only once the key in the headers was accepted.
+        # that hasn't sent them all within this time is disconnected. A body arrives on
+        # granian's event loop, and only once the app, having accepted the key in the
+        # headers, reads it (shell.py), within the body timeout.
         "http1_settings": HTTP1Settings(header_read_timeout=HEADER_READ_TIMEOUT_MS),
         "workers": 1,  # one process, one store
-        "blocking_threads": max(1, threads),
         # granian's own log is off: the simulator writes its access log itself (access_log.py),
         # with the rule ID of every answer and never an Authorization header.
         "log_enabled": False,
@@ -326,7 +340,9 @@ def _load_app(
     control_token: str | None = None,
     *,
     parent: int | None = None,
-) -> Any:
+    threads: int = DEFAULTS["threads"],
+    body_timeout: float = DEFAULTS["body_timeout"],
+) -> WsgiOverAsgi:
     # Runs in granian's worker process. Ctrl-C in a terminal reaches the whole process
     # group; left to the worker too, it races granian's own shutdown and can hang both
     # processes. The parent alone handles it and stops the worker.
@@ -340,7 +356,7 @@ def _load_app(
     if access_log is not None:
         app.wsgi_app = AccessLog(app.wsgi_app, sys.stdout, access_log)  # type: ignore[method-assign]  # Flask's documented hook
     tune_gc()
-    return app
+    return WsgiOverAsgi(app, threads=threads, body_timeout=body_timeout)
 
 
 def tune_gc() -> None:

@@ -145,6 +145,7 @@ def test_defaults_without_options_or_variables(served: list[Any]) -> None:
     (args, kwargs) = served[0]
     assert args[1:] == ("127.0.0.1", 8080, 128)
     assert kwargs == {
+        "body_timeout": 30,
         "state": None,
         "control_api": True,
         "access_log": "text",
@@ -417,3 +418,21 @@ def test_a_running_app_needs_no_file_of_its_package(tmp_path: Path) -> None:
     answers = [line.split(" ", 3) for line in done.stdout.splitlines()]
     expected = [[method.upper(), path, str(status)] for method, path, _, status in steps]
     assert [answer[:3] for answer in answers] == expected, done.stdout
+
+
+def test_the_body_timeout_comes_from_the_command_line_or_the_environment(
+    served: list[Any],
+) -> None:
+    assert cli.main(["--body-timeout", "5"], {}) == 0
+    assert cli.main([], {"FRONTIER_SIM_BODY_TIMEOUT": "7"}) == 0
+    assert [kwargs["body_timeout"] for _, kwargs in served] == [5, 7]
+
+
+@pytest.mark.parametrize("option", [["--body-timeout", "0"], ["--threads", "0"]])
+def test_a_body_timeout_or_thread_count_below_one_stops_start_up_with_one_line(
+    served: list[Any], capsys: pytest.CaptureFixture[str], option: list[str]
+) -> None:
+    assert cli.main(option, {}) == 2
+    assert served == []
+    err = capsys.readouterr().err
+    assert err == "frontier-sim: --threads and --body-timeout must be at least 1\n"

@@ -15,7 +15,7 @@ from contextlib import ExitStack
 import pytest
 import requests
 
-from tests.builders import CONTROL, GROUPS, MANAGE_KEY, group_body, unique
+from tests.builders import CONTROL, GROUPS, MANAGE_KEY, auth, group_body, unique
 from tests.servers import FrontierSim, start_frontier_sim
 
 pytestmark = pytest.mark.e2e
@@ -49,8 +49,10 @@ def slow_upload(port: int, authorization: str | None = None) -> socket.socket:
     return sock
 
 
-def slow_uploads(stack: ExitStack, port: int, authorization: str | None) -> Iterator[socket.socket]:
-    for _ in range(SLOW_CONNECTIONS):
+def slow_uploads(
+    stack: ExitStack, port: int, authorization: str | None, count: int = SLOW_CONNECTIONS
+) -> Iterator[socket.socket]:
+    for _ in range(count):
         yield stack.enter_context(slow_upload(port, authorization))
 
 
@@ -145,3 +147,36 @@ def test_an_answer_that_leaves_the_body_unread_says_the_connection_closes(
         head = sock.recv(4096).split(b"\r\n\r\n", 1)[0].lower()
     assert head.startswith(b"http/1.1 401")
     assert b"\r\nconnection: close" in head
+
+
+def test_stalled_uploads_with_a_valid_key_get_408_and_free_their_threads() -> None:
+    """Twice as many stalled keyed uploads as request threads: each gets 408 in the error
+    shape, with Connection: close, once its body is a second late; then the server answers
+    others again (without a body timeout every thread stayed held)."""
+    sim = start_frontier_sim(
+        "--management-rate-limit", "0", "--body-timeout", "1", "--threads", "4"
+    )
+    try:
+        with ExitStack() as stack:
+            uploads = list(slow_uploads(stack, sim.port, f"Api-Key {MANAGE_KEY}", count=8))
+            answers = [answer(sock, 10) for sock in uploads]
+        assert [a.split(b"\r\n", 1)[0] for a in answers] == [b"HTTP/1.1 408 Request Timeout"] * 8
+        head, _, body = answers[0].partition(b"\r\n\r\n")
+        assert b"\r\nconnection: close" in head.lower()
+        assert body == b'{"error":"The request body did not arrive within 1 s."}'
+        listed = requests.get(sim.url + GROUPS, headers=auth(MANAGE_KEY), timeout=5)
+        assert listed.status_code == 200
+    finally:
+        assert sim.stop() == 0
+
+
+def answer(sock: socket.socket, timeout: float) -> bytes:
+    """Everything the server sends until it closes the connection (or `timeout` passes)."""
+    sock.settimeout(timeout)
+    received = b""
+    try:
+        while chunk := sock.recv(4096):
+            received += chunk
+    except TimeoutError:
+        pass
+    return received

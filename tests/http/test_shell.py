@@ -1,0 +1,224 @@
+"""The WSGI-over-ASGI shell, driven in process: the ASGI messages it sends for the app's
+answers, its body reads and their timeout, the dropped and cut answers of faults."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from simulator import create_app
+from simulator.web.shell import LoopBody, WsgiOverAsgi, wsgi_environ
+from tests.builders import GROUPS, MANAGE, SLUG, auth, group_body
+
+NEVER = object()  # a body piece that never arrives
+
+
+@pytest.fixture
+def shell(app: Flask) -> Iterator[WsgiOverAsgi]:
+    served = WsgiOverAsgi(app, threads=4, body_timeout=0.2)
+    yield served
+    served.pool.shutdown()
+
+
+def scope(method: str, path: str, headers: dict[str, str], query: bytes = b"") -> dict[str, Any]:
+    return {
+        "type": "http",
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query,
+        "root_path": "",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8080),
+    }
+
+
+def serve(
+    shell: WsgiOverAsgi,
+    method: str,
+    path: str,
+    *,
+    headers: dict[str, str] | None = None,
+    pieces: Sequence[object] = (b"",),
+    query: bytes = b"",
+) -> tuple[list[dict[str, Any]], BaseException | None]:
+    """The messages the shell sent for one request whose body comes in `pieces`, and the
+    exception it ended with (a server cuts the connection there)."""
+    sent: list[dict[str, Any]] = []
+    incoming = list(pieces)
+
+    async def receive() -> dict[str, Any]:
+        piece = incoming.pop(0) if incoming else NEVER
+        if piece is NEVER:
+            await asyncio.Event().wait()
+        assert isinstance(piece, bytes)
+        return {"type": "http.request", "body": piece, "more_body": bool(incoming)}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async def run() -> BaseException | None:
+        try:
+            await shell(scope(method, path, {"Host": "127.0.0.1", **(headers or {})}, query),
+                        receive, send)  # fmt: skip
+        except Exception as error:
+            return error
+        return None
+
+    failed = asyncio.run(run())
+    return sent, failed
+
+
+def status_headers_body(sent: list[dict[str, Any]]) -> tuple[int, dict[str, str], bytes]:
+    start, *parts = sent
+    assert start["type"] == "http.response.start"
+    assert [p["type"] for p in parts] == ["http.response.body"] * len(parts)
+    assert not parts[-1].get("more_body")  # the body was ended
+    headers = {k.decode(): v.decode() for k, v in start["headers"]}
+    return start["status"], headers, b"".join(p["body"] for p in parts)
+
+
+def test_an_answer_through_the_shell_is_the_apps(shell: WsgiOverAsgi, client: FlaskClient) -> None:
+    """A create sent in three pieces is read whole; its answer, status, headers and body,
+    is what the app answers in one message."""
+    data = json.dumps(group_body("shell")).encode()
+    headers = {**MANAGE, "Content-Type": "application/json", "Content-Length": str(len(data))}
+    sent, failed = serve(
+        shell, "POST", GROUPS, headers=headers, pieces=[data[:5], data[5:9], data[9:]]
+    )
+    assert failed is None
+    assert len(sent) == 2  # sized: one start, one body
+    status, answer_headers, body = status_headers_body(sent)
+    assert status == 200
+    assert answer_headers["content-type"] == "application/json"
+    created = json.loads(body)
+    assert created["metadata"]["external_entity_id"] == "shell"
+    assert "connection" not in answer_headers
+    read = client.get(f"{GROUPS}/{created['id']}", headers=MANAGE)
+    assert read.json == created
+
+
+def test_the_query_string_and_repeated_headers_reach_the_app(shell: WsgiOverAsgi) -> None:
+    sent, _ = serve(shell, "GET", GROUPS, headers=MANAGE, query=b"limit=1")
+    assert status_headers_body(sent)[0] == 200
+    sent, _ = serve(shell, "GET", GROUPS, headers=MANAGE, query=b"limit=0")
+    assert status_headers_body(sent)[0] == 400
+
+
+def test_a_body_that_stops_arriving_gets_408_and_connection_close(shell: WsgiOverAsgi) -> None:
+    """The body's first piece comes, the rest never does: 408 in the error shape once the
+    body timeout passes, and the connection is not reused."""
+    headers = {**MANAGE, "Content-Type": "application/json", "Content-Length": "100"}
+    sent, failed = serve(shell, "POST", GROUPS, headers=headers, pieces=[b"{", NEVER])
+    assert failed is None
+    status, answer_headers, body = status_headers_body(sent)
+    assert status == 408
+    assert answer_headers["connection"] == "close"
+    assert json.loads(body) == {"error": "The request body did not arrive within 0.2 s."}
+
+
+def test_a_refusal_from_the_headers_never_waits_for_the_body(shell: WsgiOverAsgi) -> None:
+    """No key: 401 at once, though the body never arrives (the key comes before the body)."""
+    headers = {"Content-Type": "application/json", "Content-Length": "100"}
+    sent, _ = serve(shell, "POST", GROUPS, headers=headers, pieces=[NEVER])
+    status, answer_headers, _ = status_headers_body(sent)
+    assert (status, answer_headers["connection"]) == (401, "close")
+
+
+def test_a_stream_is_sent_chunk_by_chunk_and_ended(app: Flask, shell: WsgiOverAsgi) -> None:
+    key = minted_key(app)
+    data = json.dumps(chat(stream=True)).encode()
+    headers = {**auth(key), "Content-Type": "application/json", "Content-Length": str(len(data))}
+    sent, failed = serve(shell, "POST", "/v1/chat/completions", headers=headers, pieces=[data])
+    assert failed is None
+    status, answer_headers, body = status_headers_body(sent)
+    assert (status, answer_headers["content-type"]) == (200, "text/event-stream; charset=utf-8")
+    assert len(sent) > 3  # a message per event, then the end
+    assert body.rstrip().endswith(b"data: [DONE]")
+
+
+def test_a_cut_stream_ends_in_an_exception_without_the_end(app: Flask, shell: WsgiOverAsgi) -> None:
+    """`cut=1`: the headers and one event go out, then the exception that makes the server
+    cut the connection; the body is never ended."""
+    key = minted_key(app)
+    data = json.dumps(chat(stream=True)).encode()
+    headers = {**auth(key), "Content-Type": "application/json", "Content-Length": str(len(data)),
+               "X-Sim-Fault": "cut=1"}  # fmt: skip
+    sent, failed = serve(shell, "POST", "/v1/chat/completions", headers=headers, pieces=[data])
+    assert isinstance(failed, ConnectionAbortedError)
+    assert sent[0]["status"] == 200
+    assert [m.get("more_body") for m in sent[1:]] == [True]
+
+
+def test_a_dropped_answer_ends_in_an_exception_after_the_headers(shell: WsgiOverAsgi) -> None:
+    """`drop`: no byte of a body goes out; the exception makes the server cut the connection."""
+    sent, failed = serve(shell, "GET", GROUPS, headers={**MANAGE, "X-Sim-Fault": "drop"})
+    assert isinstance(failed, ConnectionAbortedError)
+    assert [m.get("body", b"") for m in sent[1:]] == [b""]
+    assert sent[-1]["more_body"] is True
+
+
+def test_lifespan_startup_and_shutdown_are_acknowledged(shell: WsgiOverAsgi) -> None:
+    messages = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(shell({"type": "lifespan"}, receive, send))
+    assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+
+
+def test_the_environ_follows_pep_3333() -> None:
+    """A decoded path as latin-1 text, the raw query, repeated headers joined, the two
+    headers without an HTTP_ prefix."""
+    loop = asyncio.new_event_loop()
+    try:
+        body = LoopBody(lambda: asyncio.sleep(0, {}), loop, 1.0)  # type: ignore[arg-type,return-value]
+        headers = {"Content-Type": "application/json", "Content-Length": "2"}
+        raw = scope("POST", "/v1/caf\u00e9", headers, b"a=%20b")
+        raw["headers"] += [(b"x-multi", b"1"), (b"x-multi", b"2")]
+        environ = wsgi_environ(raw, body)
+    finally:
+        loop.close()
+    assert environ["PATH_INFO"] == "/v1/caf\u00c3\u00a9"  # UTF-8 bytes, one character each
+    assert environ["QUERY_STRING"] == "a=%20b"
+    assert (environ["CONTENT_TYPE"], environ["CONTENT_LENGTH"]) == ("application/json", "2")
+    assert environ["HTTP_X_MULTI"] == "1,2"
+    assert (environ["REMOTE_ADDR"], environ["SERVER_PORT"]) == ("127.0.0.1", "8080")
+    assert environ["wsgi.input"] is body
+
+
+def chat(**fields: Any) -> dict[str, Any]:
+    return {"model": SLUG, "messages": [{"role": "user", "content": "Say hello."}], **fields}
+
+
+def minted_key(app: Flask) -> str:
+    client = app.test_client()
+    created = client.post(
+        GROUPS, json=group_body("caller", models=[{"slug": SLUG}]), headers=MANAGE
+    )
+    minted = client.post(f"{GROUPS}/{created.json['id']}/api_keys", json={}, headers=MANAGE)
+    return str(minted.json["api_key"])
+
+
+def test_a_fresh_app_serves_through_its_own_shell() -> None:
+    """The shell holds nothing of one app: a second one serves its own store."""
+    served = WsgiOverAsgi(create_app(), threads=1)
+    try:
+        sent, _ = serve(served, "GET", GROUPS, headers=MANAGE)
+        assert json.loads(status_headers_body(sent)[2])["items"] == []
+    finally:
+        served.pool.shutdown()
