@@ -62,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 def served(threads: int) -> WsgiOverAsgi:
     """The app as frontier-sim's worker serves its own (in granian's worker process)."""
-    return WsgiOverAsgi(app, threads=threads)
+    return WsgiOverAsgi(app, threads=threads, inline=lambda environ: True)  # it never waits
 
 
 if __name__ == "__main__":

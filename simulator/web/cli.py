@@ -26,6 +26,7 @@ from simulator.web.app import create_app
 from simulator.web.control import harness
 from simulator.web.guard import new_token
 from simulator.web.index import installed_version
+from simulator.web.interceptor import answered_without_waiting
 from simulator.web.server import bind_error, die_with_parent, free_port, is_loopback
 from simulator.web.shell import WsgiOverAsgi
 
@@ -356,7 +357,8 @@ def _load_app(
     if access_log is not None:
         app.wsgi_app = AccessLog(app.wsgi_app, sys.stdout, access_log)  # type: ignore[method-assign]  # Flask's documented hook
     tune_gc()
-    return WsgiOverAsgi(app, threads=threads, body_timeout=body_timeout)
+    inline = answered_without_waiting(harness(app).faults if control_api else None)
+    return WsgiOverAsgi(app, threads=threads, body_timeout=body_timeout, inline=inline)
 
 
 def tune_gc() -> None:

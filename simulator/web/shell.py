@@ -3,15 +3,20 @@
 granian's own WSGI interface has a header read timeout but none for a request body: the
 request thread reads the body, and a client that stops sending holds that thread for as
 long as it stays connected (granian declines a body timeout). Over ASGI the body arrives
-on granian's event loop, where a wait can time out. `WsgiOverAsgi` runs the unchanged WSGI
-app in a pool of request threads; the app's `wsgi.input` asks the loop for the body only
-when the app reads it, after the key in the headers was accepted, and gives up at the
-request's body deadline with a 408 (werkzeug's RequestTimeout, which the app answers in
-its error shape, with `Connection: close`: the rest of the body is still on the wire).
+on granian's event loop, where a wait can time out. `WsgiOverAsgi` serves the unchanged
+WSGI app:
 
-Answers with a Content-Length are collected on the request thread and sent in one piece.
-Any other answer (a stream of server-sent events) is sent chunk by chunk as the app yields
-it; an app iterator that fails midway cuts the connection, without the end of the body.
+- The loop first takes what of the body has arrived: usually all of it, sent with the
+  headers. A request whose body is complete and whose work is small and bounded (`inline`:
+  a small management create without faults) runs on the loop itself, with no thread
+  hand-off. Any other runs on one of a pool of request threads.
+- A body that hasn't fully arrived is read by the app, after it has accepted the key in the
+  headers; each wait for more of it ends at the body deadline with a 408 (werkzeug's
+  RequestTimeout, which the app answers in its error shape, with `Connection: close`: the
+  rest of the body is still on the wire).
+- Answers with a Content-Length are collected and sent in one piece. Any other (a stream
+  of server-sent events) is sent chunk by chunk as the app yields it, on a request thread;
+  an app iterator that fails midway cuts the connection, without the end of the body.
 """
 
 from __future__ import annotations
@@ -32,49 +37,92 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-BODY_TIMEOUT = 30.0  # seconds from a request's arrival for its whole body
+BODY_TIMEOUT = 30.0  # seconds for the rest of a body, from the app's first read that waits
+# How long the loop waits for a body to arrive before the app runs. A body sent with its
+# headers is there at once; one that isn't is left to the app, which reads it on a request
+# thread after checking the key (a refused request never waits for its body).
+PREFETCH_WAIT = 0.05
 _END = object()  # what `next` answers at the end of an app iterator
 
 
 class LoopBody:
-    """A request body as `wsgi.input`: read on a request thread, received on the event loop.
+    """A request body as `wsgi.input`, received on the event loop.
 
-    Each read the buffer can't satisfy waits for the next piece of the body, never past
-    the deadline: `timeout` seconds from the app's first read (time spent queued for a
-    request thread doesn't count; the body waits in the server's buffers meanwhile). A read
-    past it raises RequestTimeout; a client gone midway, ClientDisconnected.
+    Before the app runs, the loop takes what of the body has already arrived (`prefetch`):
+    usually all of it, as it came with the headers, and then the app may run on the loop
+    itself. Any read the buffer can't satisfy (on a request thread) waits for the next piece,
+    never past the deadline: `timeout` seconds from the app's first such read. A read past it
+    raises RequestTimeout; a client gone midway, ClientDisconnected.
     """
 
-    __slots__ = ("_buffer", "_deadline", "_loop", "_more", "_receive", "_timeout")
+    __slots__ = (
+        "_buffer", "_deadline", "_gone", "_loop", "_more", "_pending", "_receive", "_timeout",
+    )  # fmt: skip
 
-    def __init__(self, receive: Receive, loop: asyncio.AbstractEventLoop, timeout: float) -> None:
+    def __init__(
+        self, receive: Receive, loop: asyncio.AbstractEventLoop, timeout: float, *, more: bool
+    ) -> None:
         self._receive, self._loop, self._timeout = receive, loop, timeout
-        self._deadline: float | None = None  # set on the app's first read
+        self._deadline: float | None = None  # set on the app's first read that must wait
         self._buffer = bytearray()
-        self._more = True
+        self._more = more  # False: no body was announced, or all of it is in the buffer
+        self._gone = False  # the client went away before the end of the body
+        self._pending: asyncio.Future[Message] | None = None  # a receive still waiting
+
+    @property
+    def complete(self) -> bool:
+        """True once the whole body is in the buffer (or there is none)."""
+        return not self._more
+
+    async def prefetch(self, wait: float) -> None:
+        """Takes the pieces of the body that arrive within `wait` seconds (on the loop)."""
+        deadline = self._loop.time() + wait
+        while self._more:
+            task = self._pending or asyncio.ensure_future(self._receive())
+            done, _ = await asyncio.wait({task}, timeout=max(0.0, deadline - self._loop.time()))
+            if not done:
+                self._pending = task  # the request thread waits on it, within the deadline
+                return
+            self._pending = None
+            self._take(task.result())
+
+    def close(self) -> None:
+        """Stops waiting for a body the answer didn't need (on the loop)."""
+        if self._pending is not None:
+            self._pending.cancel()
+            self._pending = None
+
+    def _take(self, message: Message) -> None:
+        if message["type"] != "http.request":  # http.disconnect: the client went away
+            self._more, self._gone = False, True
+            return
+        self._buffer += message.get("body", b"")
+        self._more = bool(message.get("more_body"))
 
     async def _next(self) -> Message:
         if self._deadline is None:
             self._deadline = self._loop.time() + self._timeout
         remaining = self._deadline - self._loop.time()
+        task, self._pending = self._pending, None
         if remaining <= 0:
+            if task is not None:
+                task.cancel()
             raise TimeoutError
-        return await asyncio.wait_for(self._receive(), remaining)
+        return await asyncio.wait_for(task or self._receive(), remaining)
 
     def _fill(self) -> None:
-        """Waits for the next piece of the body (on the loop) and appends it."""
-        try:
-            message = asyncio.run_coroutine_threadsafe(self._next(), self._loop).result()
-        except TimeoutError:
-            self._more = False
-            raise RequestTimeout(
-                f"The request body did not arrive within {self._timeout:g} s."
-            ) from None
-        if message["type"] != "http.request":  # http.disconnect: the client went away
-            self._more = False
+        """Waits (on a request thread) for the next piece of the body and appends it."""
+        if not self._gone:
+            try:
+                message = asyncio.run_coroutine_threadsafe(self._next(), self._loop).result()
+            except TimeoutError:
+                self._more = False
+                raise RequestTimeout(
+                    f"The request body did not arrive within {self._timeout:g} s."
+                ) from None
+            self._take(message)
+        if self._gone:
             raise ClientDisconnected()
-        self._buffer += message.get("body", b"")
-        self._more = bool(message.get("more_body"))
 
     def read(self, size: int | None = -1) -> bytes:
         if size is None or size < 0:
@@ -121,10 +169,16 @@ class WsgiOverAsgi:
     """An ASGI app that serves `app` (WSGI) from a pool of `threads` request threads."""
 
     def __init__(
-        self, app: WSGIApplication, *, threads: int, body_timeout: float = BODY_TIMEOUT
+        self,
+        app: WSGIApplication,
+        *,
+        threads: int,
+        body_timeout: float = BODY_TIMEOUT,
+        inline: Callable[[WSGIEnvironment], bool] = lambda environ: False,
     ) -> None:
         self.app = app
         self.body_timeout = body_timeout
+        self.inline = inline  # requests the app answers without blocking: run on the loop
         self.pool = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="request")
 
     async def __call__(self, scope: Message, receive: Receive, send: Send) -> None:
@@ -145,9 +199,17 @@ class WsgiOverAsgi:
 
     async def _http(self, scope: Message, receive: Receive, send: Send) -> None:
         loop = asyncio.get_running_loop()
-        body = LoopBody(receive, loop, self.body_timeout)
-        environ = wsgi_environ(scope, body)
-        answer = await loop.run_in_executor(self.pool, self._call, environ)
+        environ = wsgi_environ(scope)
+        body = LoopBody(receive, loop, self.body_timeout, more=announces_body(environ))
+        environ["wsgi.input"] = body
+        try:
+            await body.prefetch(PREFETCH_WAIT)
+            if body.complete and self.inline(environ):  # nothing to wait for: no thread
+                answer = self._call(environ)
+            else:
+                answer = await loop.run_in_executor(self.pool, self._call, environ)
+        finally:
+            body.close()
         start = {"type": "http.response.start", "status": answer.status, "headers": answer.headers}
         if answer.failed is not None:  # the headers go out, then the connection is cut
             await send(start)
@@ -216,7 +278,14 @@ def _prepend(written: list[bytes], first: bytes | None, rest: Iterator[bytes]) -
     yield from rest
 
 
-def wsgi_environ(scope: Message, body: LoopBody) -> dict[str, Any]:
+def announces_body(environ: WSGIEnvironment) -> bool:
+    """True when the request's headers announce a body (a length above 0, or chunks)."""
+    return environ.get("CONTENT_LENGTH", "0") not in ("", "0") or (
+        "HTTP_TRANSFER_ENCODING" in environ
+    )
+
+
+def wsgi_environ(scope: Message) -> dict[str, Any]:
     """The PEP 3333 environ of an ASGI HTTP scope."""
     server = scope.get("server") or ("localhost", 80)
     client = scope.get("client")
@@ -230,7 +299,7 @@ def wsgi_environ(scope: Message, body: LoopBody) -> dict[str, Any]:
         "SERVER_PROTOCOL": f"HTTP/{scope.get('http_version', '1.1')}",
         "wsgi.version": (1, 0),
         "wsgi.url_scheme": scope.get("scheme", "http"),
-        "wsgi.input": body,
+        "wsgi.input": None,  # the caller's body
         "wsgi.errors": sys.stderr,
         "wsgi.multithread": True,
         "wsgi.multiprocess": False,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -13,7 +14,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from simulator import create_app
-from simulator.web.shell import LoopBody, WsgiOverAsgi, wsgi_environ
+from simulator.harness.faults import FaultBook
+from simulator.web.interceptor import answered_without_waiting
+from simulator.web.shell import WsgiOverAsgi, announces_body, wsgi_environ
 from tests.builders import GROUPS, MANAGE, SLUG, auth, group_body
 
 NEVER = object()  # a body piece that never arrives
@@ -184,21 +187,18 @@ def test_lifespan_startup_and_shutdown_are_acknowledged(shell: WsgiOverAsgi) -> 
 def test_the_environ_follows_pep_3333() -> None:
     """A decoded path as latin-1 text, the raw query, repeated headers joined, the two
     headers without an HTTP_ prefix."""
-    loop = asyncio.new_event_loop()
-    try:
-        body = LoopBody(lambda: asyncio.sleep(0, {}), loop, 1.0)  # type: ignore[arg-type,return-value]
-        headers = {"Content-Type": "application/json", "Content-Length": "2"}
-        raw = scope("POST", "/v1/caf\u00e9", headers, b"a=%20b")
-        raw["headers"] += [(b"x-multi", b"1"), (b"x-multi", b"2")]
-        environ = wsgi_environ(raw, body)
-    finally:
-        loop.close()
+    headers = {"Content-Type": "application/json", "Content-Length": "2"}
+    raw = scope("POST", "/v1/caf\u00e9", headers, b"a=%20b")
+    raw["headers"] += [(b"x-multi", b"1"), (b"x-multi", b"2")]
+    environ = wsgi_environ(raw)
     assert environ["PATH_INFO"] == "/v1/caf\u00c3\u00a9"  # UTF-8 bytes, one character each
     assert environ["QUERY_STRING"] == "a=%20b"
     assert (environ["CONTENT_TYPE"], environ["CONTENT_LENGTH"]) == ("application/json", "2")
     assert environ["HTTP_X_MULTI"] == "1,2"
     assert (environ["REMOTE_ADDR"], environ["SERVER_PORT"]) == ("127.0.0.1", "8080")
-    assert environ["wsgi.input"] is body
+    assert announces_body(environ)
+    assert not announces_body(wsgi_environ(scope("GET", "/", {})))
+    assert announces_body(wsgi_environ(scope("POST", "/", {"Transfer-Encoding": "chunked"})))
 
 
 def chat(**fields: Any) -> dict[str, Any]:
@@ -222,3 +222,47 @@ def test_a_fresh_app_serves_through_its_own_shell() -> None:
         assert json.loads(status_headers_body(sent)[2])["items"] == []
     finally:
         served.pool.shutdown()
+
+
+def where_served(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """A WSGI app that answers the name of the thread it runs on, after reading a byte."""
+    environ["wsgi.input"].read(1)
+    name = threading.current_thread().name.encode()
+    start_response("200 OK", [("Content-Length", str(len(name)))])
+    return [name]
+
+
+@pytest.mark.parametrize(
+    ("inline", "pieces", "thread"),
+    [
+        (True, [b"ab"], "MainThread"),  # asyncio.run's loop runs on the test's thread
+        (True, [b"a", NEVER], "request"),  # the body isn't all there: a request thread waits
+        (False, [b"ab"], "request"),
+    ],
+)
+def test_a_complete_request_the_app_answers_at_once_runs_on_the_loop(
+    inline: bool, pieces: list[object], thread: str
+) -> None:
+    served = WsgiOverAsgi(where_served, threads=1, body_timeout=0.2, inline=lambda e: inline)
+    try:
+        sent, _ = serve(served, "POST", "/", headers={"Content-Length": "2"}, pieces=pieces)
+    finally:
+        served.pool.shutdown()
+    assert status_headers_body(sent)[2].decode().startswith(thread)
+
+
+def test_only_small_fault_free_management_creates_are_answered_without_waiting() -> None:
+    faults = FaultBook()
+    never_waits = answered_without_waiting(faults)
+    create = {"REQUEST_METHOD": "POST", "PATH_INFO": GROUPS, "CONTENT_LENGTH": "16384"}
+    assert never_waits(create)
+    assert answered_without_waiting(None)(create)
+    assert not never_waits({**create, "CONTENT_LENGTH": "16385"})
+    assert not never_waits({**create, "CONTENT_LENGTH": ""})  # chunked: size unknown
+    assert not never_waits({**create, "HTTP_X_SIM_FAULT": "latency_ms=10"})
+    assert not never_waits({**create, "PATH_INFO": "/v1/chat/completions"})
+    assert not never_waits({**create, "PATH_INFO": "/_sim/reset"})
+    for method in ("GET", "PATCH", "DELETE"):  # their work grows with what is stored
+        assert not never_waits({**create, "REQUEST_METHOD": method})
+    faults.add({"latency_ms": 10})
+    assert not never_waits(create)
