@@ -50,6 +50,14 @@ class ModelProfiles:
     def of(self, slug: str) -> ModelProfile:
         return self.by_slug.get(slug, self.default)
 
+    @property
+    def paced(self) -> bool:
+        """True when some slug's answers take time (a profile with a latency)."""
+        return any(
+            profile.time_to_first_token_ms or profile.inter_token_ms
+            for profile in (self.default, *self.by_slug.values())
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class CompletionRequest:

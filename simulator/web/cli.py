@@ -357,7 +357,9 @@ def _load_app(
     if access_log is not None:
         app.wsgi_app = AccessLog(app.wsgi_app, sys.stdout, access_log)  # type: ignore[method-assign]  # Flask's documented hook
     tune_gc()
-    inline = answered_without_waiting(harness(app).faults if control_api else None)
+    inline = answered_without_waiting(
+        harness(app).faults if control_api else None, paced_model=config.models.paced
+    )
     return WsgiOverAsgi(app, threads=threads, body_timeout=body_timeout, inline=inline)
 
 

@@ -231,24 +231,28 @@ class Interceptor:
 
 
 GATEWAY_PREFIX = "/v1/gateway/"
-INLINE_BODY_MAX = 16 * 1024  # bytes: a create this small is done in well under a millisecond
+COMPLETIONS_PATH = "/v1/chat/completions"
+INLINE_BODY_MAX = 16 * 1024  # bytes: a create or a call this small is done in a millisecond
 
 
-def answered_without_waiting(faults: FaultBook | None) -> Callable[[WSGIEnvironment], bool]:
+def answered_without_waiting(
+    faults: FaultBook | None, *, paced_model: bool
+) -> Callable[[WSGIEnvironment], bool]:
     """Which requests `frontier-sim` may serve on its event loop (shell.py) rather than on a
     request thread: those whose work is small and bounded by their own body, so one can't
-    hold up the others. That is a management POST (a create: a group, a key, an endpoint)
-    with a body of at most 16 KiB, while no fault rule is set and the request has no
-    X-Sim-Fault header (a fault may add latency). A read, a list, an update or a delete
-    does work that grows with what is stored (a list of large groups, a subtree), and the
-    inference route and the control API may wait: they keep to request threads. `faults`:
-    the interceptor's, None without one."""
+    hold up the others. That is a POST with a body of at most 16 KiB that creates (a group,
+    a key, an endpoint) or, unless a model profile paces its answers (`paced_model`: the
+    call would sleep), calls a model; with no fault rule set and no X-Sim-Fault header (a
+    fault may add latency). A read, a list, an update or a delete does work that grows with
+    what is stored (a list of large groups, a subtree), and the control API may wait: they
+    keep to request threads. `faults`: the interceptor's, None without one."""
 
     def never_waits(environ: WSGIEnvironment) -> bool:
+        path = environ.get("PATH_INFO", "")
         length = environ.get("CONTENT_LENGTH", "")
         return (
             environ.get("REQUEST_METHOD") == "POST"
-            and environ.get("PATH_INFO", "").startswith(GATEWAY_PREFIX)
+            and (path.startswith(GATEWAY_PREFIX) or (path == COMPLETIONS_PATH and not paced_model))
             and length.isdigit()
             and int(length) <= INLINE_BODY_MAX
             and HEADER_KEY not in environ

@@ -8,7 +8,7 @@ WSGI app:
 
 - The loop first takes what of the body has arrived: usually all of it, sent with the
   headers. A request whose body is complete and whose work is small and bounded (`inline`:
-  a small management create without faults) runs on the loop itself, with no thread
+  a small create or model call without faults) runs on the loop itself, with no thread
   hand-off. Any other runs on one of a pool of request threads.
 - A body that hasn't fully arrived is read by the app, after it has accepted the key in the
   headers; each wait for more of it ends at the body deadline with a 408 (werkzeug's

@@ -14,6 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from simulator import create_app
+from simulator.core.completions import ModelProfile, ModelProfiles
 from simulator.harness.faults import FaultBook
 from simulator.web.interceptor import answered_without_waiting
 from simulator.web.shell import WsgiOverAsgi, announces_body, wsgi_environ
@@ -251,18 +252,27 @@ def test_a_complete_request_the_app_answers_at_once_runs_on_the_loop(
     assert status_headers_body(sent)[2].decode().startswith(thread)
 
 
-def test_only_small_fault_free_management_creates_are_answered_without_waiting() -> None:
+def test_only_small_fault_free_creates_and_calls_are_answered_without_waiting() -> None:
     faults = FaultBook()
-    never_waits = answered_without_waiting(faults)
+    never_waits = answered_without_waiting(faults, paced_model=False)
     create = {"REQUEST_METHOD": "POST", "PATH_INFO": GROUPS, "CONTENT_LENGTH": "16384"}
+    call = {**create, "PATH_INFO": "/v1/chat/completions"}
     assert never_waits(create)
-    assert answered_without_waiting(None)(create)
+    assert never_waits(call)
+    assert answered_without_waiting(None, paced_model=False)(create)
+    assert not answered_without_waiting(None, paced_model=True)(call)  # the call would sleep
     assert not never_waits({**create, "CONTENT_LENGTH": "16385"})
     assert not never_waits({**create, "CONTENT_LENGTH": ""})  # chunked: size unknown
     assert not never_waits({**create, "HTTP_X_SIM_FAULT": "latency_ms=10"})
-    assert not never_waits({**create, "PATH_INFO": "/v1/chat/completions"})
     assert not never_waits({**create, "PATH_INFO": "/_sim/reset"})
     for method in ("GET", "PATCH", "DELETE"):  # their work grows with what is stored
         assert not never_waits({**create, "REQUEST_METHOD": method})
     faults.add({"latency_ms": 10})
     assert not never_waits(create)
+    assert not never_waits(call)
+
+
+def test_a_profile_with_a_latency_paces_the_model() -> None:
+    assert not ModelProfiles().paced
+    assert ModelProfiles(by_slug={"a/b": ModelProfile(inter_token_ms=1)}).paced
+    assert ModelProfiles(default=ModelProfile(time_to_first_token_ms=5)).paced
