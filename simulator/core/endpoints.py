@@ -153,12 +153,13 @@ class EndpointBook:
         with self.lock:
             return sorted(self._by_id.values(), key=_seq)
 
-    def clear(self) -> None:
-        with self.lock:
-            self._seq = 0
-            self._by_id.clear()
-            self._by_slug.clear()
-            self._listing.clear()
+    def swap_contents(self, other: EndpointBook) -> None:
+        """Trades every endpoint with `other` in O(1), as `Store.swap_contents` does."""
+        with self.lock, other.lock:
+            self._seq, other._seq = other._seq, self._seq
+            self._by_id, other._by_id = other._by_id, self._by_id
+            self._by_slug, other._by_slug = other._by_slug, self._by_slug
+            self._listing, other._listing = other._listing, self._listing
 
     def get(self, workspace: str, endpoint_id: str) -> Endpoint:
         with self.lock:
