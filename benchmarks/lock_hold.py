@@ -7,8 +7,9 @@ creates, reads, updates, lists (a page of 100 groups of 1,000 slugs) and deletes
 
 Then a whole workspace (`--workspace-groups`, default 2,000: a root and its children, each
 with `--workspace-slugs` model entries, default 100, and an API key) is exported through
-`GET /_sim/state`, imported back through `PUT /_sim/state`, and deleted in one request
-(the root). The store's lock and the endpoint book's are both timed.
+`GET /_sim/state`, imported back through `PUT /_sim/state`, given a one-group seed through
+`POST /_sim/load`, deleted in one request (the root), and, imported again, reset through
+`POST /_sim/reset`. The store's lock and the endpoint book's are both timed.
 
 It prints the longest hold per operation and the request's whole time, in milliseconds. The
 target: no request at these caps holds either lock longer than 50 ms. Not part of CI.
@@ -17,6 +18,7 @@ target: no request at these caps holds either lock longer than 50 ms. Not part o
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import statistics
 import threading
@@ -94,8 +96,11 @@ def measure(rounds: int, groups: int, slugs: int) -> dict[str, tuple[float, floa
     """operation -> (longest lock hold, median whole request), in ms, over `rounds` rounds."""
     found: dict[str, list[tuple[float, float]]] = {}
     for round_ in range(rounds):
-        for operation, figures in [*one_round(round_).items(), *workspace_round(groups, slugs)]:
-            found.setdefault(operation, []).append(figures)
+        gc.collect()  # the last round's apps: their collection would land in this round's holds
+        figures = list(one_round(round_).items())
+        gc.collect()
+        for operation, figure in [*figures, *workspace_round(groups, slugs)]:
+            found.setdefault(operation, []).append(figure)
     return {
         operation: (max(hold for hold, _ in runs), statistics.median(whole for _, whole in runs))
         for operation, runs in found.items()
@@ -185,9 +190,15 @@ def workspace_round(groups: int, slugs: int) -> list[tuple[str, tuple[float, flo
     body = json.dumps(state)
     with app.timed(f"import {label}"):
         app.call("PUT", STATE, headers=CONTROL, data=body, content_type="application/json")
+    seed = {"workspaces": {"acme": {"groups": [{"external_entity_id": "seeded", "models": []}]}}}
+    with app.timed(f"load a one-group seed beside {label}"):
+        app.call("POST", "/_sim/load", headers=CONTROL, json=seed)
     root_id = app.call("GET", GROUPS, query_string={"limit": 1})["items"][0]["id"]
     with app.timed(f"delete a root with {groups - 1:,} children"):
         app.call("DELETE", f"{GROUPS}/{root_id}")
+    app.call("PUT", STATE, headers=CONTROL, data=body, content_type="application/json")
+    with app.timed(f"reset from {label} to the empty start"):
+        app.call("POST", "/_sim/reset", headers=CONTROL)
     return list(app.found.items())
 
 
@@ -203,9 +214,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     figures = measure(args.rounds, args.workspace_groups, args.workspace_slugs)
     print(f"each slug with a rate and a usage limit; {args.rounds} rounds")
-    print(f"{'operation':<44} {'longest lock hold, ms':>22} {'request (median), ms':>22}")
+    print(f"{'operation':<56} {'longest lock hold, ms':>22} {'request (median), ms':>22}")
     for operation, (hold, whole) in figures.items():
-        print(f"{operation:<44} {hold:>22.1f} {whole:>22.1f}")
+        print(f"{operation:<56} {hold:>22.1f} {whole:>22.1f}")
     worst = max(hold for hold, _ in figures.values())
     verdict = "met" if worst <= TARGET_MS else "missed"
     print(f"longest hold {worst:.1f} ms against a target of {TARGET_MS:.0f} ms: {verdict}")

@@ -407,6 +407,43 @@ class Store:
             self._key_owner, other._key_owner = other._key_owner, self._key_owner
             self._live_keys, other._live_keys = other._live_keys, self._live_keys
 
+    def copy_contents_to(self, other: Store) -> None:
+        """Gives `other` (an empty store) a copy of every group and key, in time linear in
+        the groups, for a change to be tried on first. Groups are new objects in a new
+        hierarchy; what a change never alters in place (model sets, key records, meters)
+        is shared, so the copy is for trying changes through the store's methods only.
+        """
+        with self.lock, other.lock:
+            copies: dict[str, Group] = {}
+            for group in self._groups.values():  # oldest first: a parent before its children
+                parent = copies[group.parent.id] if group.parent is not None else None
+                copy = copies[group.id] = Group(
+                    group.id,
+                    group.workspace,
+                    group.external_entity_id,
+                    group.name,
+                    group.models,
+                    group.mode,
+                    parent,
+                    group.created_at,
+                    group.seq,
+                    group.depth,
+                    keys=dict(group.keys),
+                    meters=group.meters,
+                    slug_index=group.slug_index,
+                    ceilings=group.ceilings,
+                )
+                if parent is not None:
+                    parent.children.append(copy)
+            other._seq = self._seq
+            other._groups = copies
+            other._by_external_id = {k: copies[g.id] for k, g in self._by_external_id.items()}
+            other._listing = {
+                ws: [copies[g.id] for g in listing] for ws, listing in self._listing.items()
+            }
+            other._key_owner = dict(self._key_owner)
+            other._live_keys = {d: list(records) for d, records in self._live_keys.items()}
+
     # Internals.
 
     def _insert(

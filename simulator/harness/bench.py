@@ -20,7 +20,6 @@ from simulator.harness.snapshot import (
     counts,
     export_state,
     ids_in_use,
-    import_state,
     install_state,
     prepare_state,
     reserve_ids,
@@ -124,11 +123,13 @@ class Harness:
 
     def _atomically(self, change: Callable[[Domain], T]) -> T:
         """Tries `change` on a scratch copy of the state first, so a refusal leaves the state
-        untouched. The whole of it holds the domain's locks: the trial must see the state
-        the change then meets."""
+        untouched. The whole of it holds the domain's locks, as the trial must meet the
+        state the change then meets; the copy takes time linear in the groups and
+        endpoints, and shares their model sets, keys and meters."""
         with self._locked():
             scratch = scratch_of(self.domain)
-            import_state(scratch, export_state(self.domain))
+            self.domain.store.copy_contents_to(scratch.store)
+            self.domain.endpoints.copy_contents_to(scratch.endpoints)
             change(scratch)
             return change(self.domain)
 
