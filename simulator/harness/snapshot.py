@@ -102,15 +102,10 @@ def export_state(domain: Domain) -> dict[str, Any]:
     return state
 
 
-def import_state(domain: Domain, state: Any) -> None:
-    """Replaces the state, all or nothing: a refused state changes nothing."""
-    prepared = prepare_state(domain, state)
-    install_state(domain, prepared, ids_in_use(prepared))
-
-
 def prepare_state(domain: Domain, state: Any) -> Scratch:
     """`state` built in a scratch copy of the domain's parts, taking none of its locks;
-    raises ControlInputError naming the first entry refused."""
+    raises ControlInputError naming the first entry refused. An import is this, then
+    `install_state`: all or nothing, as a refused state changes nothing."""
     check("State", state)
     scratch = scratch_of(domain)
     for i, item in enumerate(state["groups"]):
