@@ -67,13 +67,16 @@ OUT_OF_SCOPE = {
     ),
     **dict.fromkeys(
         [
-            "simulator.core.store.Store.clear",
+            "simulator.core.store.Store.swap_contents",
+            "simulator.core.store.Store.copy_contents_to",
             "simulator.core.store.Store.restore_group",
             "simulator.core.store.Store.restore_key",
             "simulator.core.store.Store.reserve_prefix",
             "simulator.core.store.IdGenerator.reseed",
             "simulator.core.store.IdGenerator.reserve",
-            "simulator.core.endpoints.EndpointBook.clear",
+            "simulator.core.store.IdGenerator.reserve_all",
+            "simulator.core.endpoints.EndpointBook.swap_contents",
+            "simulator.core.endpoints.EndpointBook.copy_contents_to",
             "simulator.core.endpoints.EndpointBook.restore",
             "simulator.core.access.KeyRing.keys",
             # Read by the harness's snapshot of the initial state, taken as the app starts.

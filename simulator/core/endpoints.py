@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -153,12 +153,25 @@ class EndpointBook:
         with self.lock:
             return sorted(self._by_id.values(), key=_seq)
 
-    def clear(self) -> None:
-        with self.lock:
-            self._seq = 0
-            self._by_id.clear()
-            self._by_slug.clear()
-            self._listing.clear()
+    def swap_contents(self, other: EndpointBook) -> None:
+        """Trades every endpoint with `other` in O(1), as `Store.swap_contents` does."""
+        with self.lock, other.lock:
+            self._seq, other._seq = other._seq, self._seq
+            self._by_id, other._by_id = other._by_id, self._by_id
+            self._by_slug, other._by_slug = other._by_slug, self._by_slug
+            self._listing, other._listing = other._listing, self._listing
+
+    def copy_contents_to(self, other: EndpointBook) -> None:
+        """Gives `other` (an empty book) a copy of every endpoint, as
+        `Store.copy_contents_to` does, for a change to be tried on first."""
+        with self.lock, other.lock:
+            copies = {e.id: replace(e) for e in self._by_id.values()}
+            other._seq = self._seq
+            other._by_id = copies
+            other._by_slug = {slug: copies[e.id] for slug, e in self._by_slug.items()}
+            other._listing = {
+                ws: [copies[e.id] for e in listing] for ws, listing in self._listing.items()
+            }
 
     def get(self, workspace: str, endpoint_id: str) -> Endpoint:
         with self.lock:

@@ -12,7 +12,7 @@ import os
 import string
 import threading
 from bisect import bisect_left
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -35,6 +35,9 @@ from simulator.core.model import CASCADING, Group, GroupUpdate, KeyRecord, Model
 from simulator.core.pagination import page
 
 MAX_DEPTH = 5  # DEPTH-MAX: a root is level 1
+# Up to this many deleted groups leave the listing one by one (a bisect and a memmove
+# each); more, and the listing is rebuilt in one pass, so a delete stays linear.
+_UNLIST_ONE_BY_ONE = 32
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 _KEY_ALPHABET = string.ascii_letters + string.digits
 
@@ -79,6 +82,10 @@ class IdGenerator:
     def reserve(self, taken: str) -> None:
         """Marks an id as issued: an imported id is never handed out again."""
         self._reserved.add(taken)
+
+    def reserve_all(self, taken: Iterable[str]) -> None:
+        """`reserve` for many ids at once."""
+        self._reserved.update(taken)
 
     def reseed(self, seed: int | None) -> None:
         """Restarts the sequence; the caller reserves the ids still in use."""
@@ -224,14 +231,14 @@ class Store:
         """
         with self.lock:
             group = self.get_group(workspace, group_id)
-            listing = self._listing[workspace]
-            for doomed in list(group.subtree()):
+            subtree = list(group.subtree())
+            for doomed in subtree:
                 del self._groups[doomed.id]
                 self.release_external_id(workspace, doomed.external_entity_id)
-                del listing[_index(listing, doomed)]
                 for record in doomed.keys.values():
                     self._forget_key(record)
                 doomed.keys.clear()
+            self._unlist(workspace, subtree)
             if group.parent is not None:
                 group.parent.children.remove(group)
             return DeletedGroup(group, self.clock())
@@ -356,8 +363,12 @@ class Store:
     def reserved_prefixes(self) -> list[tuple[str, str, str]]:
         """(workspace, prefix, group id) of every revoked key and key of a deleted group."""
         with self.lock:
-            live = {(g.workspace, prefix) for g in self._groups.values() for prefix in g.keys}
-            return [(ws, p, gid) for (ws, p), gid in self._key_owner.items() if (ws, p) not in live]
+            groups = self._groups
+            return [
+                (ws, prefix, gid)
+                for (ws, prefix), gid in self._key_owner.items()
+                if gid not in groups or prefix not in groups[gid].keys  # a prefix has one owner
+            ]
 
     def restore_group(self, workspace: str, new: NewGroup, group_id: str, created_at: str) -> Group:
         """Re-creates an exported group with its own id and timestamp, under create's rules."""
@@ -379,15 +390,59 @@ class Store:
                 raise KeyPrefixTaken()
             self._key_owner[(workspace, prefix)] = group_id
 
-    def clear(self) -> None:
-        """Forgets every group and key; the id generator keeps its own state."""
-        with self.lock:
-            self._seq = 0
-            self._groups.clear()
-            self._by_external_id.clear()
-            self._listing.clear()
-            self._key_owner.clear()
-            self._live_keys.clear()
+    def swap_contents(self, other: Store) -> None:
+        """Trades every group and key with `other` in O(1), each keeping its own lock, clock
+        and id generator. An import builds the new state in a scratch store, off this
+        store's lock, and swaps it in; the scratch is left with the old state, which is
+        freed after the lock is released.
+        """
+        with self.lock, other.lock:
+            self._seq, other._seq = other._seq, self._seq
+            self._groups, other._groups = other._groups, self._groups
+            self._by_external_id, other._by_external_id = (
+                other._by_external_id,
+                self._by_external_id,
+            )
+            self._listing, other._listing = other._listing, self._listing
+            self._key_owner, other._key_owner = other._key_owner, self._key_owner
+            self._live_keys, other._live_keys = other._live_keys, self._live_keys
+
+    def copy_contents_to(self, other: Store) -> None:
+        """Gives `other` (an empty store) a copy of every group and key, in time linear in
+        the groups, for a change to be tried on first. Groups are new objects in a new
+        hierarchy; what a change never alters in place (model sets, key records, meters)
+        is shared, so the copy is for trying changes through the store's methods only.
+        """
+        with self.lock, other.lock:
+            copies: dict[str, Group] = {}
+            for group in self._groups.values():  # oldest first: a parent before its children
+                parent = copies[group.parent.id] if group.parent is not None else None
+                copy = copies[group.id] = Group(
+                    group.id,
+                    group.workspace,
+                    group.external_entity_id,
+                    group.name,
+                    group.models,
+                    group.mode,
+                    parent,
+                    group.created_at,
+                    group.seq,
+                    group.depth,
+                    keys=dict(group.keys),
+                    meters=group.meters,
+                    slug_index=group.slug_index,
+                    ceilings=group.ceilings,
+                )
+                if parent is not None:
+                    parent.children.append(copy)
+            other._seq = self._seq
+            other._groups = copies
+            other._by_external_id = {k: copies[g.id] for k, g in self._by_external_id.items()}
+            other._listing = {
+                ws: [copies[g.id] for g in listing] for ws, listing in self._listing.items()
+            }
+            other._key_owner = dict(self._key_owner)
+            other._live_keys = {d: list(records) for d, records in self._live_keys.items()}
 
     # Internals.
 
@@ -441,6 +496,17 @@ class Store:
         records.remove(record)
         if not records:
             del self._live_keys[record.digest]
+
+    def _unlist(self, workspace: str, gone: list[Group]) -> None:
+        """Takes deleted groups (already out of `_groups`) off the workspace's listing, in
+        time linear in the listing: a few one by one, many in one pass over it."""
+        listing = self._listing[workspace]
+        if len(gone) <= _UNLIST_ONE_BY_ONE:
+            for group in gone:
+                del listing[_index(listing, group)]
+        else:
+            groups = self._groups
+            listing[:] = [group for group in listing if group.id in groups]
 
     def _next_seq(self) -> int:
         self._seq += 1

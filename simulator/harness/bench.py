@@ -19,7 +19,9 @@ from simulator.harness.snapshot import (
     Domain,
     counts,
     export_state,
-    import_state,
+    ids_in_use,
+    install_state,
+    prepare_state,
     reserve_ids,
     scratch_of,
 )
@@ -50,20 +52,24 @@ class Harness:
         self._baseline = export_state(self.domain)
 
     def load_seed(self, seed: Seed) -> list[SeededKey]:
-        return self._atomically(lambda d: apply_seed(d, seed), on_current=True)
+        return self._atomically(lambda d: apply_seed(d, seed))
 
     def reset(self) -> dict[str, int]:
         """Back to the start-up state (its clock, real time unless the state held another),
         with no fault rules and an empty journal (and whatever `on_reset` returns to it)."""
-        with self._locked():
-            if self.id_seed is not None:
-                self.domain.store.new_id.reseed(self.id_seed)
-            import_state(self.domain, self._baseline)  # valid: it was exported
-            self.faults.clear()
-            self.journal.clear(release=False)
-            for reset in self.on_reset:
-                reset()
-            result = counts(self.domain)
+        with self._lock:
+            # Built off the domain's locks (valid: it was exported), swapped in under them.
+            prepared = prepare_state(self.domain, self._baseline)
+            taken, result = ids_in_use(prepared), counts(prepared)
+            with self._locked():
+                if self.id_seed is not None:
+                    self.domain.store.new_id.reseed(self.id_seed)
+                install_state(self.domain, prepared, taken)
+                self.faults.clear()
+                self.journal.clear(release=False)
+                for reset in self.on_reset:
+                    reset()
+        del prepared  # the state before the reset, freed outside the locks
         release_free_memory()  # after the reset, so it never widens the reset's own window
         return result
 
@@ -71,8 +77,12 @@ class Harness:
         return export_state(self.domain)
 
     def import_state(self, state: Any) -> dict[str, int]:
-        self._atomically(lambda d: import_state(d, state), on_current=False)
-        return counts(self.domain)
+        """All or nothing: the state is built off the domain's locks, then swapped in."""
+        with self._lock:
+            prepared = prepare_state(self.domain, state)
+            taken, result = ids_in_use(prepared), counts(prepared)
+            install_state(self.domain, prepared, taken)
+        return result
 
     def seed_ids(self, seed: int | None) -> None:
         """The id sequence restarts from `seed`; ids in use stay taken (RESP-ID)."""
@@ -111,12 +121,15 @@ class Harness:
         self.domain.clock.real_time()
         return self.clock()
 
-    def _atomically(self, change: Callable[[Domain], T], *, on_current: bool) -> T:
-        """Tries `change` on a scratch copy first, so a refusal leaves the state untouched."""
+    def _atomically(self, change: Callable[[Domain], T]) -> T:
+        """Tries `change` on a scratch copy of the state first, so a refusal leaves the state
+        untouched. The whole of it holds the domain's locks, as the trial must meet the
+        state the change then meets; the copy takes time linear in the groups and
+        endpoints, and shares their model sets, keys and meters."""
         with self._locked():
             scratch = scratch_of(self.domain)
-            if on_current:
-                import_state(scratch, export_state(self.domain))
+            self.domain.store.copy_contents_to(scratch.store)
+            self.domain.endpoints.copy_contents_to(scratch.endpoints)
             change(scratch)
             return change(self.domain)
 

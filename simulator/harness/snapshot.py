@@ -7,9 +7,9 @@ the clock travel too, so an imported state meters on exactly where it left off.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -25,8 +25,8 @@ from simulator.core.config import Config
 from simulator.core.endpoints import Endpoint, EndpointBook
 from simulator.core.errors import GatewayError
 from simulator.core.keys import MINT_PREFIX
-from simulator.core.model import Group, new_group_from_json
-from simulator.core.serialize import metadata_json, model_json
+from simulator.core.model import Group, KeyRecord, ModelConfig, new_group_from_json
+from simulator.core.serialize import model_json
 from simulator.core.spec import BodyValidator
 from simulator.core.store import IdGenerator, Store
 from simulator.core.windows import WIDTHS, DailyCount, Meters, SlidingLog
@@ -71,54 +71,86 @@ def scratch_of(domain: Domain) -> Scratch:
 
 
 def export_state(domain: Domain) -> dict[str, Any]:
+    """The state at one moment. Under the locks it takes only what changes in place: per
+    group its name and model set (replaced, never changed in place, so shared), its keys
+    and its meters' entries; each endpoint's copy. A group's other fields never change.
+    The JSON is built after the locks are released."""
     with domain.store.lock, domain.endpoints.lock:
-        state: dict[str, Any] = {
-            "format": FORMAT,
-            "groups": [_group_state(g) for g in domain.store.all_groups()],
-            "reserved_key_prefixes": [
-                {"workspace": ws, "prefix": prefix, "group_id": gid}
-                for ws, prefix, gid in domain.store.reserved_prefixes()
-            ],
-            "endpoints": [_endpoint_state(e) for e in domain.endpoints.all()],
-        }
+        groups: list[GroupCopy] = [
+            (
+                g,
+                g.name,
+                g.models,
+                tuple(g.keys.values()),
+                _meters_copy(g.meters) if g.meters.rate or g.meters.daily else None,
+            )
+            for g in domain.store.all_groups()
+        ]
+        reserved = domain.store.reserved_prefixes()
+        endpoints = [replace(e) for e in domain.endpoints.all()]
         clock = domain.clock.state()
-        if not clock.is_real:
-            state["clock"] = clock.json()
-        return state
+    state: dict[str, Any] = {
+        "format": FORMAT,
+        "groups": [_group_state(copy) for copy in groups],
+        "reserved_key_prefixes": [
+            {"workspace": ws, "prefix": prefix, "group_id": gid} for ws, prefix, gid in reserved
+        ],
+        "endpoints": [_endpoint_state(e) for e in endpoints],
+    }
+    if not clock.is_real:
+        state["clock"] = clock.json()
+    return state
 
 
-def import_state(domain: Domain, state: Any) -> None:
-    """Replaces the state. It may fail halfway: callers try it on a `Scratch` first."""
+def prepare_state(domain: Domain, state: Any) -> Scratch:
+    """`state` built in a scratch copy of the domain's parts, taking none of its locks;
+    raises ControlInputError naming the first entry refused. An import is this, then
+    `install_state`: all or nothing, as a refused state changes nothing."""
     check("State", state)
+    scratch = scratch_of(domain)
+    for i, item in enumerate(state["groups"]):
+        with entry(f"groups[{i}]", item["metadata"].get("external_entity_id")):
+            _restore_group(scratch, item)
+    for i, item in enumerate(state.get("reserved_key_prefixes", [])):
+        with entry(f"reserved_key_prefixes[{i}]", item["prefix"]):
+            scratch.store.reserve_prefix(item["workspace"], item["prefix"], item["group_id"])
+    for i, item in enumerate(state["endpoints"]):
+        with entry(f"endpoints[{i}]", item["slug"]):
+            _restore_endpoint(scratch, item)
+    clock = state.get("clock")
+    scratch.clock.restore(clock_state_from_json(clock) if clock else ClockState())
+    return scratch
+
+
+def install_state(domain: Domain, prepared: Scratch, taken: Iterable[str]) -> None:
+    """Makes a prepared state the domain's under its locks, in time independent of the
+    state's size but for one set union of `taken`, its `ids_in_use` (found beforehand, off
+    the locks). `prepared` is left with the old state: dropped after the locks are
+    released, the old state is freed outside them."""
     with domain.store.lock, domain.endpoints.lock:
-        domain.store.clear()
-        domain.endpoints.clear()
-        for i, item in enumerate(state["groups"]):
-            with entry(f"groups[{i}]", item["metadata"].get("external_entity_id")):
-                _restore_group(domain, item)
-        for i, item in enumerate(state.get("reserved_key_prefixes", [])):
-            with entry(f"reserved_key_prefixes[{i}]", item["prefix"]):
-                domain.store.reserve_prefix(item["workspace"], item["prefix"], item["group_id"])
-        for i, item in enumerate(state["endpoints"]):
-            with entry(f"endpoints[{i}]", item["slug"]):
-                _restore_endpoint(domain, item)
-        reserve_ids(domain)
-        clock = state.get("clock")
-        domain.clock.restore(clock_state_from_json(clock) if clock else ClockState())
+        domain.store.swap_contents(prepared.store)
+        domain.endpoints.swap_contents(prepared.endpoints)
+        domain.store.new_id.reserve_all(taken)
+        domain.clock.restore(prepared.clock.state())
 
 
 def reserve_ids(domain: Domain) -> None:
     """Marks every id in use as issued, so the generator never hands one out again."""
-    new_id = domain.store.new_id
+    domain.store.new_id.reserve_all(ids_in_use(domain))
+
+
+def ids_in_use(domain: Domain) -> list[str]:
+    """Every id the domain holds that the generator made, or could make: groups', endpoints'
+    and the generated part of every minted key prefix, live or reserved."""
+    ids: list[str] = []
     prefixes = [prefix for _, prefix, _ in domain.store.reserved_prefixes()]
     for group in domain.store.all_groups():
-        new_id.reserve(group.id)
+        ids.append(group.id)
         prefixes.extend(group.keys)
-    for endpoint in domain.endpoints.all():
-        new_id.reserve(endpoint.id)
-    for prefix in prefixes:
-        if prefix.startswith(MINT_PREFIX):  # a minted prefix is sky_ + a generated id
-            new_id.reserve(prefix.removeprefix(MINT_PREFIX))
+    ids.extend(endpoint.id for endpoint in domain.endpoints.all())
+    # A minted prefix is sky_ + a generated id.
+    ids.extend(p.removeprefix(MINT_PREFIX) for p in prefixes if p.startswith(MINT_PREFIX))
+    return ids
 
 
 def check_group_body(domain: Domain, body: Mapping[str, Any]) -> None:
@@ -171,38 +203,54 @@ def entry(where: str, label: str | None = None) -> Iterator[None]:
         raise ControlInputError(f"{place}: {error}") from None
 
 
-def _group_state(group: Group) -> dict[str, Any]:
+# A group's meters as data, copied under the store's lock: each rate window's
+# ((slug, type, unit), entries) and each daily count's ((slug, type), day, used).
+MetersCopy = tuple[
+    list[tuple[tuple[str, str, str], list[tuple[float, int]]]],
+    list[tuple[tuple[str, str], int, int]],
+]
+# A group as the store's lock saw it: the group itself (its id, workspace,
+# external_entity_id, mode, parent and created_at never change), its name, model set and
+# keys, and its meters (None when empty).
+GroupCopy = tuple[
+    Group, str | None, tuple[ModelConfig, ...], tuple[KeyRecord, ...], MetersCopy | None
+]
+
+
+def _meters_copy(meters: Meters) -> MetersCopy:
+    return (
+        [(window, log.entries()) for window, log in meters.rate.items()],
+        [(count_key, count.day, count.used) for count_key, count in meters.daily.items()],
+    )
+
+
+def _group_state(copy: GroupCopy) -> dict[str, Any]:
+    group, name, models, keys, meters = copy
     state: dict[str, Any] = {
         "workspace": group.workspace,
         "id": group.id,
-        "metadata": metadata_json(group),
-        "models": [model_json(m) for m in group.models],
+        "metadata": {"name": name, "external_entity_id": group.external_entity_id},
+        "models": [model_json(m) for m in models],
         "hierarchy": {
             "limit_enforcement": group.mode,
             "parent_group_id": group.parent.id if group.parent else None,
         },
         "created_at": group.created_at,
-        "api_keys": [
-            {"prefix": r.prefix, "name": r.name, "sha256": r.digest.hex()}
-            for r in group.keys.values()
-        ],
+        "api_keys": [{"prefix": r.prefix, "name": r.name, "sha256": r.digest.hex()} for r in keys],
     }
-    if group.meters.rate or group.meters.daily:
-        state["meters"] = _meters_state(group.meters)
+    if meters is not None:
+        rate, daily = meters
+        state["meters"] = {
+            "rate": [
+                {"slug": slug, "type": type_, "unit": unit, "entries": [list(e) for e in entries]}
+                for (slug, type_, unit), entries in rate
+            ],
+            "daily": [
+                {"slug": slug, "type": type_, "day": _date(day), "used": used}
+                for (slug, type_), day, used in daily
+            ],
+        }
     return state
-
-
-def _meters_state(meters: Meters) -> dict[str, Any]:
-    return {
-        "rate": [
-            {"slug": slug, "type": type_, "unit": unit, "entries": [list(e) for e in log.entries()]}
-            for (slug, type_, unit), log in meters.rate.items()
-        ],
-        "daily": [
-            {"slug": slug, "type": type_, "day": _date(count.day), "used": count.used}
-            for (slug, type_), count in meters.daily.items()
-        ],
-    }
 
 
 def _restore_meters(meters: Meters, item: Mapping[str, Any]) -> None:

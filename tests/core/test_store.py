@@ -16,6 +16,7 @@ from simulator.core.errors import (
     ModeMismatch,
     ParentNotFound,
 )
+from simulator.core.keys import digest
 from simulator.core.model import CASCADING, INDEPENDENT, Group, Limit, ModelConfig, NewGroup
 from simulator.core.store import MAX_DEPTH, IdGenerator, Store, utc_now
 from tests.builders import RFC3339_UTC
@@ -199,6 +200,40 @@ def test_store_delete_group_removes_the_subtree_and_frees_its_ids(store: Store) 
     assert store.get_group("acme", sibling.id) is sibling
     reborn = store.create_group("acme", new(grandchild.external_entity_id))
     assert reborn.id not in {child.id, grandchild.id}
+
+
+@pytest.mark.parametrize("children", [3, 40])  # each way off the listing: one by one, rebuilt
+def test_store_delete_group_keeps_the_listing_in_order_and_frees_everything(
+    store: Store, children: int
+) -> None:
+    """DELETE-RECURSIVE, LIST-STABLE and EXTID-REUSE: a subtree deleted from among other
+    groups leaves the rest listed oldest first; its external ids are free, its keys
+    revoked with their prefixes still taken, and its ids never handed out again."""
+    root = store.create_group("acme", new("root"))
+    survivors = [store.create_group("acme", new("before"))]
+    doomed = [root]
+    for index in range(children):
+        child = store.create_group("acme", new(f"child{index}", root))
+        doomed.append(child)
+        if index % 3 == 0:
+            doomed.append(store.create_group("acme", new(f"grandchild{index}", child)))
+        survivors.append(store.create_group("acme", new(f"between{index}")))
+    store.create_group("globex", new("child0"))  # another workspace's group is untouched
+    minted = [store.mint_key("acme", g.id, None) for g in (root, doomed[-1])]
+    store.delete_group("acme", root.id)
+    listed, _ = store.list_groups("acme", 0, 1000)
+    assert listed == survivors
+    assert store.count() == len(survivors) + 1
+    for key in minted:
+        assert store.key_owner(digest(key.plaintext)) is None
+        assert store.key_prefix_taken("acme", key.record.prefix)
+    for gone in doomed:
+        with pytest.raises(GroupNotFound):
+            store.get_group("acme", gone.id)
+    reborn = [store.create_group("acme", new(g.external_entity_id)) for g in doomed]
+    assert {g.id for g in reborn}.isdisjoint(g.id for g in doomed)
+    listed, _ = store.list_groups("acme", 0, 1000)
+    assert listed == survivors + reborn
 
 
 def test_store_delete_group_refuses_unknown_foreign_and_deleted(store: Store) -> None:

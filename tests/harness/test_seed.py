@@ -277,6 +277,72 @@ def test_seed_loaded_at_runtime_may_name_an_existing_parent(client: FlaskClient)
     assert len(client.get(GROUPS, headers=MANAGE).get_json()["items"]) == 2
 
 
+CHAIN = with_groups(
+    {"external_entity_id": "l1", "models": [MODEL]},
+    *(
+        {"external_entity_id": f"l{level}", "parent": f"l{level - 1}", "models": [MODEL]}
+        for level in range(2, 6)
+    ),
+)
+OTHER_SLUG = "your-org/other-model"
+TREE = with_groups(  # the grandparent alone limits OTHER_SLUG
+    {
+        "external_entity_id": "top",
+        "limit_enforcement": "CASCADING",
+        "models": [MODEL, {**MODEL, "slug": OTHER_SLUG}],
+    },
+    {"external_entity_id": "mid", "parent": "top", "models": [MODEL]},
+)
+FRESH = {"external_entity_id": "fresh", "models": [MODEL]}
+CLASH = {"slug": "acme/llama", "targets": [{"provider": "BASETEN", "model_id": "m2"}]}
+ABOVE = {"slug": SLUG, "rate_limits": [{"type": "TOKEN", "unit": "MINUTE", "threshold": 5000}]}
+
+
+@pytest.mark.parametrize(
+    ("clash", "message"),
+    [
+        ({"external_entity_id": "cust_42", "models": [MODEL]}, "already exists"),
+        ({"external_entity_id": "over", "parent": "cust_42", "models": [ABOVE]}, "exceeds"),
+        (
+            {
+                "external_entity_id": "under",
+                "parent": "mid",
+                "models": [{**ABOVE, "slug": OTHER_SLUG}],
+            },
+            "exceeds",
+        ),
+        (
+            {
+                "external_entity_id": "m",
+                "parent": "cust_42",
+                "limit_enforcement": "INDEPENDENT",
+                "models": [MODEL],
+            },
+            "doesn't match the parent's CASCADING",
+        ),
+        ({"external_entity_id": "deep", "parent": "l5", "models": [MODEL]}, "at level 5"),
+        ({**FRESH, "external_entity_id": "k", "api_keys": [{"key": CI_KEY}]}, "prefix"),
+        (None, "acme/llama"),
+    ],
+)
+def test_seed_loaded_at_runtime_is_tried_against_the_current_state(
+    client: FlaskClient, clash: dict[str, Any] | None, message: str
+) -> None:
+    """POST /_sim/load tries the seed on a copy of the current state: a seed whose later
+    entry clashes with what is already there (an external id, a parent's mode, ceilings
+    or depth, a key prefix, an endpoint slug) is refused whole, its earlier entries too."""
+    for document in (SEED, CHAIN, TREE):
+        assert client.post("/_sim/load", json=document).status_code == 200
+    before = client.get("/_sim/state").get_json()
+    document = with_groups(FRESH, *([clash] if clash else []))
+    if clash is None:
+        document["workspaces"]["acme"]["endpoints"] = [CLASH]
+    response = client.post("/_sim/load", json=document)
+    assert response.status_code == 400
+    assert message in response.get_json()["error"]
+    assert client.get("/_sim/state").get_json() == before
+
+
 def test_seed_file_loads_from_yaml_and_json(tmp_path: Path) -> None:
     """load_seed reads YAML and JSON files alike."""
     (tmp_path / "seed.yaml").write_text(yaml.safe_dump(SEED))

@@ -6,19 +6,26 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import threading
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
 from simulator import create_app
 from simulator.core.errors import KeyPrefixTaken
+from simulator.core.model import GroupUpdate, ModelConfig
+from simulator.core.serialize import model_json
+from simulator.harness import snapshot
+from simulator.harness.snapshot import check_group_body
 from simulator.web.app import EXTENSION
 from tests.builders import (
     ENDPOINTS,
     GROUPS,
     MANAGE,
     OTHER,
+    SLUG,
     control_client,
     create_group,
     endpoint_body,
@@ -223,3 +230,84 @@ def test_state_export_is_json_serialisable_and_stable(client: FlaskClient) -> No
     populate(client)
     first = client.get("/_sim/state").get_data(as_text=True)
     assert json.loads(first) == client.get("/_sim/state").get_json()
+
+
+def free_elsewhere(*locks: Any) -> bool:
+    """True when another thread can take every one of `locks` at once, right now."""
+    free: list[bool] = []
+
+    def probe() -> None:
+        taken = [lock.acquire(blocking=False) for lock in locks]
+        free.append(all(taken))
+        for lock, got in zip(locks, taken, strict=True):
+            if got:
+                lock.release()
+
+    thread = threading.Thread(target=probe)
+    thread.start()
+    thread.join()
+    return free[0]
+
+
+def test_state_export_builds_its_json_off_the_locks_from_one_moment(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An export copies what changes in place under the store's and endpoint book's locks,
+    then builds its JSON without them: other threads can take both meanwhile, and a rename,
+    a model set replaced, a key minted or a call metered after the copy doesn't show."""
+    made = populate(client)
+    state = app.extensions[EXTENSION]
+    store, endpoints = state.store, state.endpoints
+    with store.lock:  # metered calls, as inference makes them
+        for group_id in (made["root"], made["child"]):
+            meters = store.get_group("acme", group_id).meters
+            meters.window(SLUG, "TOKEN", "MINUTE").add(1.0, 3)
+            meters.day_count(SLUG, "TOKEN", 1.0).add(1.0, 3)
+    before = client.get("/_sim/state").get_json()
+    seen: list[bool] = []
+
+    def change_then_serialise(model: ModelConfig) -> dict[str, Any]:
+        if not seen:
+            seen.append(free_elsewhere(store.lock, endpoints.lock))
+            for group_id in (made["root"], made["child"]):
+                update = GroupUpdate(True, "renamed", (ModelConfig(SLUG),), None, None)
+                store.update_group("acme", group_id, update)
+                store.mint_key("acme", group_id, None)
+                meters = store.get_group("acme", group_id).meters
+                meters.window(SLUG, "TOKEN", "MINUTE").add(2.0, 5)
+                meters.day_count(SLUG, "TOKEN", 2.0).add(2.0, 5)
+        return model_json(model)
+
+    monkeypatch.setattr(snapshot, "model_json", change_then_serialise)
+    assert client.get("/_sim/state").get_json() == before
+    assert seen == [True]
+
+
+def test_state_import_builds_off_the_locks_and_a_refusal_changes_nothing(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An import builds the new state without the domain's locks, then swaps it in. A
+    refused one changes nothing, not even the seeded id sequence: the ids it names are
+    reserved only once it is accepted."""
+    client.post("/_sim/seed", json={"seed": 3})
+    first = create_group(client, "g0")["id"]
+    state = client.get("/_sim/state").get_json()
+    empty = {"format": "frontier-gateway-sim/state/1", "groups": [], "endpoints": []}
+    assert client.put("/_sim/state", json=empty).status_code == 200
+    client.post("/_sim/seed", json={"seed": 3})  # nothing in use: `first` comes next again
+    refused = copy.deepcopy(state)
+    refused["groups"].append({**state["groups"][0], "id": "second", "workspace": "hooli"})
+    assert client.put("/_sim/state", json=refused).status_code == 400
+    assert client.get(GROUPS, headers=MANAGE).get_json()["items"] == []
+    assert create_group(client, "g0")["id"] == first
+    held = app.extensions[EXTENSION]
+    free: list[bool] = []
+
+    def check_unlocked(domain: Any, body: Any) -> None:
+        free.append(free_elsewhere(held.store.lock, held.endpoints.lock))
+        check_group_body(domain, body)
+
+    monkeypatch.setattr(snapshot, "check_group_body", check_unlocked)
+    assert client.put("/_sim/state", json=state).status_code == 200
+    assert free == [True]
+    assert client.get("/_sim/state").get_json() == state
