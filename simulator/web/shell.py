@@ -155,7 +155,7 @@ class LoopBody:
 
 @dataclass
 class Answer:
-    """What the app answered, as the request thread hands it to the loop."""
+    """What the app answered, as `_call` hands it to the loop to send."""
 
     status: int
     headers: list[tuple[bytes, bytes]]
@@ -237,7 +237,8 @@ class WsgiOverAsgi:
                 await loop.run_in_executor(self.pool, answer.close)
 
     def _call(self, environ: WSGIEnvironment) -> Answer:
-        """Runs the app on this request thread; a sized answer's body is read here too."""
+        """Runs the app here (a request thread, or the loop for an inline request); a sized
+        answer's body is collected here too."""
         started: list[Any] = []
         written: list[bytes] = []  # what the app gave start_response's write callable
 
