@@ -5,8 +5,9 @@ The "unknown" id is always one this run created and deleted, never a guess.
 
 from __future__ import annotations
 
-from conformance.bodies import group_body
+from conformance.bodies import GROUPS, group_body
 from conformance.compare import is_rfc3339_utc, path
+from conformance.paging import drain
 from conformance.registry import CheckFailed, check
 from conformance.session import Session
 
@@ -94,3 +95,27 @@ def delete_removes_every_descendant(s: Session) -> None:
     s.expect_status(
         s.delete(grandchild["id"]), 404, "for a delete of the deleted root's grandchild"
     )
+
+
+WIDE = 40  # children of the wide tree: past the handful an implementation may treat one by one
+
+
+@check("DELETE-RECURSIVE")
+def delete_of_a_wide_tree_leaves_the_list_whole(s: Session) -> None:
+    """DELETE-RECURSIVE: after deleting a root with 40 children, the list (pages followed to
+    the end) shows none of the tree, and still the group created beside it.
+
+    Source: https://docs.baseten.co/reference/gateway/groups/delete-a-group
+    """
+    beside = s.root()
+    root = s.root()
+    tree = {root["id"], *(s.child(root)["id"] for _ in range(WIDE))}
+    s.expect_accepted(s.delete(root["id"]), f"for deleting a root with {WIDE} children")
+    listed = {str(item.get("id")) for page in drain(s, GROUPS, "LIST-SHAPE") for item in page}
+    missing, left = beside["id"] not in listed, sorted(listed & tree)
+    if missing or left:
+        what = f"lacks the group {beside['id']!r}" if missing else f"still has {left[0]!r}"
+        raise CheckFailed(
+            f"Received: a list that {what} after a root with {WIDE} children was deleted / "
+            "Documented: the deleted tree's groups are gone, every other group stays"
+        )

@@ -132,6 +132,14 @@ SAMPLE = [
         "index[0] is models",
         "USAGE-RESPONSE",
     ),
+    # A delete of a wide tree rebuilt the listing with only the deleted groups.
+    Mutant(
+        simulator.core.store.Store,
+        "_unlist",
+        "if group.id in groups]",
+        "if group.id not in groups]",
+        "DELETE-RECURSIVE",
+    ),
 ]
 
 
