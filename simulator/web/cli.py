@@ -1,9 +1,9 @@
 """`frontier-sim`: serve the simulator on granian, a production HTTP server.
 
-The Flask app runs in a pool of request threads, served over granian's ASGI interface
-(shell.py). One worker process holds the one in-memory store; its request threads share it
-under the store's lock. Every option also reads a `FRONTIER_SIM_*` variable; the worker writes the
-access log (access_log.py) unless `--quiet`.
+The Flask app is served over granian's ASGI interface (shell.py): on the event loop for a
+small create or model call, else in a pool of request threads. One worker process holds the
+one in-memory store, shared under the store's lock. Every option also reads a
+`FRONTIER_SIM_*` variable; the worker writes the access log (access_log.py) unless `--quiet`.
 """
 
 from __future__ import annotations

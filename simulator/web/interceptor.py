@@ -116,7 +116,6 @@ class Interceptor:
         answer: list[Any] = []
 
         def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            headers = _closing(environ, tap, headers)
             answer[:] = (status, headers)
             return start_response(status, headers, exc_info)
 
@@ -190,8 +189,6 @@ class Interceptor:
         def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             entry.status = int(status[:3])
             entry.rule = _rule(headers)
-            tap = environ.get("wsgi.input")
-            headers = _closing(environ, tap if isinstance(tap, BodyTap) else None, headers)
             return start_response(status, headers, exc_info)
 
         result = self.app(environ, capture)
@@ -262,23 +259,6 @@ def answered_without_waiting(
     return never_waits
 
 
-def _closing(
-    environ: WSGIEnvironment, tap: BodyTap | None, headers: list[tuple[str, str]]
-) -> list[tuple[str, str]]:
-    """`headers`, plus `Connection: close` when the answer leaves request body unread.
-
-    The Gateway answers before reading the body when it can (a missing key, a body over
-    the cap): a slow upload then holds nothing. But the unread rest of the body is still
-    on the wire, so the server closes the connection after the answer; said in the answer,
-    the client opens a new connection for its next request instead of losing it on this one.
-    """
-    if tap is None or tap.finished(environ.get("CONTENT_LENGTH")):
-        return headers
-    if any(name.lower() == "connection" for name, _ in headers):
-        return headers
-    return [*headers, ("Connection", "close")]
-
-
 def _rule(headers: Iterable[tuple[str, str]]) -> str | None:
     for name, value in headers:
         if name.lower() == RULE_HEADER:
@@ -290,22 +270,12 @@ class BodyTap:
     """The request's input stream, passed through; it keeps the first `keep` bytes read (the
     chunks themselves, not copies) and counts them all, for the journal."""
 
-    __slots__ = ("_kept", "_room", "_stream", "ended", "size")
+    __slots__ = ("_kept", "_room", "_stream", "size")
 
     def __init__(self, stream: Any, keep: int) -> None:
         self._stream, self._room = stream, keep
         self._kept: list[bytes] = []
         self.size = 0
-        self.ended = False  # a read came back empty or read to the end
-
-    def finished(self, content_length: str | None) -> bool:
-        """True once the whole body was read: all `content_length` bytes, or to its end."""
-        if self.ended:
-            return True
-        try:
-            return content_length is not None and self.size >= int(content_length)
-        except ValueError:
-            return False
 
     def body(self) -> tuple[bytes | None, int]:
         """The bytes kept (None if none was read) and the size of all that was read."""
@@ -324,30 +294,17 @@ class BodyTap:
 
     def read(self, size: int | None = -1) -> bytes:
         stream = self._stream
-        if size is None or size < 0:
-            data = stream.read()
-            self.ended = True
-            return self._note(data)
-        data = stream.read(size)
-        if size and not data:
-            self.ended = True
-        return self._note(data)
+        return self._note(stream.read() if size is None or size < 0 else stream.read(size))
 
     def readline(self, size: int | None = -1) -> bytes:
         stream = self._stream
-        line = stream.readline() if size is None or size < 0 else stream.readline(size)
-        if not line and size != 0:
-            self.ended = True
-        return self._note(line)
+        return self._note(stream.readline() if size is None or size < 0 else stream.readline(size))
 
     def readlines(self, hint: int | None = -1) -> list[bytes]:
-        lines = [self._note(line) for line in self._stream.readlines()]
-        self.ended = True
-        return lines
+        return [self._note(line) for line in self._stream.readlines()]
 
     def __iter__(self) -> Iterator[bytes]:
-        yield from (self._note(line) for line in self._stream)
-        self.ended = True
+        return (self._note(line) for line in self._stream)
 
 
 def drop_connection(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:

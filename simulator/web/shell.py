@@ -115,8 +115,7 @@ class LoopBody:
         if not self._gone:
             try:
                 message = asyncio.run_coroutine_threadsafe(self._next(), self._loop).result()
-            except TimeoutError:
-                self._more = False
+            except TimeoutError:  # the rest stays unread: the answer closes the connection
                 raise RequestTimeout(
                     f"The request body did not arrive within {self._timeout:g} s."
                 ) from None
@@ -210,6 +209,12 @@ class WsgiOverAsgi:
                 answer = await loop.run_in_executor(self.pool, self._call, environ)
         finally:
             body.close()
+        if not body.complete and all(name != b"connection" for name, _ in answer.headers):
+            # The app answered before the whole body came (a refused key, a body over the
+            # cap, a timeout). The rest of it is still on the wire, so granian closes the
+            # connection after the answer; said in the answer, a client sends its next
+            # request on a new connection instead of losing it on this one.
+            answer.headers.append((b"connection", b"close"))
         start = {"type": "http.response.start", "status": answer.status, "headers": answer.headers}
         if answer.failed is not None:  # the headers go out, then the connection is cut
             await send(start)

@@ -6,7 +6,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from simulator.core.store import Store
-from tests.builders import GROUPS, MANAGE, assert_refused, group_body
+from tests.builders import GROUPS, assert_refused, group_body
 
 SCHEMES = ["Api-Key", "Bearer", "api-key", "API-KEY", "bearer", "BEARER", "bEaReR", "aPi-KeY"]
 
@@ -70,35 +70,3 @@ def test_create_works_for_each_onboarded_management_key(
     """OK-200: both default management keys of onboarded workspaces may create."""
     for headers in (manage_headers, other_workspace_headers):
         assert client.post(GROUPS, json=group_body(), headers=headers).status_code == 200
-
-
-@pytest.mark.parametrize(
-    ("path", "authorization", "status"),
-    [
-        (GROUPS, None, 401),
-        (GROUPS, "Api-Key sim-view-acme", 403),
-        ("/v1/chat/completions", None, 401),
-    ],
-)
-def test_a_refusal_before_the_body_is_read_closes_the_connection(
-    client: FlaskClient, path: str, authorization: str | None, status: int
-) -> None:
-    """The key is checked before the body is read; the unread body is still on the wire, so
-    the answer says `Connection: close` and the client doesn't reuse the connection."""
-    headers = {} if authorization is None else {"Authorization": authorization}
-    response = client.post(path, json=group_body(), headers=headers)
-    assert response.status_code == status
-    assert response.headers.get("Connection") == "close"
-
-
-@pytest.mark.parametrize(
-    ("body", "status"), [(group_body(), 200), ({"metadata": {}}, 400), (None, 400)]
-)
-def test_an_answer_after_the_body_was_read_keeps_the_connection(
-    client: FlaskClient, body: object, status: int
-) -> None:
-    """A body read to its end (a create, a refused payload, no body at all) leaves the
-    connection reusable: no `Connection` header."""
-    response = client.post(GROUPS, json=body, headers=MANAGE)
-    assert response.status_code == status
-    assert "Connection" not in response.headers

@@ -130,12 +130,31 @@ def test_a_body_that_stops_arriving_gets_408_and_connection_close(shell: WsgiOve
     assert json.loads(body) == {"error": "The request body did not arrive within 0.2 s."}
 
 
-def test_a_refusal_from_the_headers_never_waits_for_the_body(shell: WsgiOverAsgi) -> None:
-    """No key: 401 at once, though the body never arrives (the key comes before the body)."""
+@pytest.mark.parametrize("control_api", [True, False], ids=["control-api", "no-control-api"])
+@pytest.mark.parametrize(
+    ("path", "authorization", "status"),
+    [
+        (GROUPS, None, 401),
+        (GROUPS, "Api-Key sim-view-acme", 403),
+        ("/v1/chat/completions", None, 401),
+    ],
+)
+def test_a_refusal_from_the_headers_never_waits_for_the_body(
+    control_api: bool, path: str, authorization: str | None, status: int
+) -> None:
+    """Refused from its headers: the answer comes at once, though the body never does (the
+    key comes before the body), and says `Connection: close`: the body is still on the wire.
+    With or without the control API's journal in front."""
+    served = WsgiOverAsgi(create_app(control_api=control_api), threads=2)
     headers = {"Content-Type": "application/json", "Content-Length": "100"}
-    sent, _ = serve(shell, "POST", GROUPS, headers=headers, pieces=[NEVER])
-    status, answer_headers, _ = status_headers_body(sent)
-    assert (status, answer_headers["connection"]) == (401, "close")
+    if authorization is not None:
+        headers["Authorization"] = authorization
+    try:
+        sent, _ = serve(served, "POST", path, headers=headers, pieces=[b"{", NEVER])
+    finally:
+        served.pool.shutdown()
+    status_, answer_headers, _ = status_headers_body(sent)
+    assert (status_, answer_headers["connection"]) == (status, "close")
 
 
 def test_a_stream_is_sent_chunk_by_chunk_and_ended(app: Flask, shell: WsgiOverAsgi) -> None:
